@@ -1,0 +1,199 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a channel tells its owner. All calls arrive on the channel's loop.
+public protocol SocketChannelHandler: AnyObject {
+    /// Bytes read; the buffer is only valid during the call.
+    func channelRead(_ channel: SocketChannel, _ bytes: UnsafeRawBufferPointer)
+    /// The peer finished sending (read returned 0).
+    func channelReadEOF(_ channel: SocketChannel)
+    /// The output queue emptied after a write had to wait.
+    func channelDrained(_ channel: SocketChannel)
+    /// The socket is closed; `errno` is set when an error closed it.
+    func channelClosed(_ channel: SocketChannel, errno: Int32?)
+}
+
+extension SocketChannelHandler {
+    public func channelDrained(_ channel: SocketChannel) {}
+    public func channelReadEOF(_ channel: SocketChannel) { channel.close() }
+}
+
+/// A non-blocking socket driven by Dispatch sources on one loop.
+///
+/// Reads come through a read source. Writes go out at once; only when the kernel says EAGAIN
+/// is a write source armed, and it is cancelled as soon as the queue drains (an armed write
+/// source on a writable socket would fire continuously).
+public final class SocketChannel: @unchecked Sendable {
+    // Invariant: all mutable state below is confined to `loop.queue`.
+    public let fd: Int32
+    public let loop: EventLoop
+    public var handler: SocketChannelHandler?
+    public let peer: String
+
+    private enum State { case open, closingAfterFlush, closed }
+    private var state = State.open
+    private var readSource: DispatchSourceRead?
+    private var writeSource: DispatchSourceWrite?
+    private var readSuspended = false
+    /// Sources whose cancel handler has not run yet; the fd is closed when it reaches 0.
+    private var liveSources = 0
+    private var output = OutputQueue()
+    /// Bytes of droppable data queued before old lines are discarded.
+    public var outputLimit = Int.max
+    /// Monotonic time the output queue last made progress (or was empty).
+    public private(set) var lastWriteProgress = MonotonicClock.now()
+    public private(set) var bytesWritten: UInt64 = 0
+
+    public init(fd: Int32, loop: EventLoop, peer: String = "") {
+        self.fd = fd
+        self.loop = loop
+        self.peer = peer
+    }
+
+    public var isOpen: Bool { if case .open = state { return true }; return false }
+    public var queuedBytes: Int { output.byteCount }
+    public var hasQueuedOutput: Bool { !output.isEmpty }
+
+    /// Starts reading. Call on the loop.
+    public func start() {
+        loop.assertInLoop()
+        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: loop.queue)
+        source.setEventHandler { [unowned self] in self.readReady() }
+        source.setCancelHandler { [self] in self.sourceCancelled() }
+        liveSources += 1
+        readSource = source
+        source.resume()
+    }
+
+    public func pauseReading() {
+        guard let s = readSource, !readSuspended else { return }
+        readSuspended = true
+        s.suspend()
+    }
+
+    public func resumeReading() {
+        guard let s = readSource, readSuspended else { return }
+        readSuspended = false
+        s.resume()
+    }
+
+    private func readReady() {
+        let buffer = loop.readBuffer
+        // A few reads per wake-up, then give other sockets a turn.
+        for _ in 0..<4 {
+            guard case .open = state, !readSuspended else { return }
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n > 0 {
+                handler?.channelRead(self, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                if n < buffer.count { return }
+            } else if n == 0 {
+                // Stop watching; a source on an fd at EOF would keep firing.
+                if !readSuspended { readSource?.cancel(); readSource = nil }
+                handler?.channelReadEOF(self)
+                return
+            } else {
+                let e = errno
+                if e == EAGAIN || e == EINTR { return }
+                closeNow(errno: e)
+                return
+            }
+        }
+    }
+
+    /// Queues `bytes`; `lines` > 0 marks them as droppable log lines under backpressure.
+    public func write(_ bytes: [UInt8], lines: Int = 0) {
+        loop.assertInLoop()
+        guard case .open = state, !bytes.isEmpty else { return }
+        if output.isEmpty {
+            let n = bytes.withUnsafeBytes { raw in Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL)) }
+            if n == bytes.count {
+                bytesWritten += UInt64(n)
+                return
+            }
+            if n < 0 {
+                let e = errno
+                guard e == EAGAIN || e == EINTR else { closeNow(errno: e); return }
+                output.append(bytes, lines: lines, limit: outputLimit)
+            } else {
+                bytesWritten += UInt64(n)
+                output.append(bytes, lines: 0, limit: outputLimit) // partly on the wire: never dropped
+                output.consume(n)
+            }
+            lastWriteProgress = MonotonicClock.now()
+            armWriteSource()
+        } else {
+            output.append(bytes, lines: lines, limit: outputLimit)
+        }
+    }
+
+    /// Lines dropped under backpressure since last asked.
+    public func takeDroppedLines() -> Int { output.takeDroppedLines() }
+
+    private func armWriteSource() {
+        guard writeSource == nil else { return }
+        let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
+        source.setEventHandler { [unowned self] in self.writeReady() }
+        source.setCancelHandler { [self] in self.sourceCancelled() }
+        liveSources += 1
+        writeSource = source
+        source.resume()
+    }
+
+    private func writeReady() {
+        flush()
+    }
+
+    private func flush() {
+        while !output.isEmpty {
+            let n = output.withIOVecs(max: 64) { iov, count in Glibc.writev(fd, iov.baseAddress, Int32(count)) }
+            if n > 0 {
+                output.consume(n)
+                bytesWritten += UInt64(n)
+                lastWriteProgress = MonotonicClock.now()
+            } else {
+                let e = errno
+                if n < 0 && (e == EAGAIN || e == EINTR) { return }
+                closeNow(errno: e)
+                return
+            }
+        }
+        writeSource?.cancel()
+        writeSource = nil
+        if case .closingAfterFlush = state { closeNow(errno: nil); return }
+        handler?.channelDrained(self)
+    }
+
+    /// Closes once queued output is written (a bounded wait is the caller's business).
+    public func closeAfterFlush() {
+        guard case .open = state else { return }
+        if output.isEmpty { closeNow(errno: nil) } else { state = .closingAfterFlush; shutdownRead() }
+    }
+
+    private func shutdownRead() {
+        if let r = readSource { if readSuspended { r.resume(); readSuspended = false }; r.cancel(); readSource = nil }
+    }
+
+    public func close() { closeNow(errno: nil) }
+
+    private func closeNow(errno e: Int32?) {
+        switch state {
+        case .closed: return
+        default: break
+        }
+        state = .closed
+        if let r = readSource { if readSuspended { r.resume(); readSuspended = false }; r.cancel(); readSource = nil }
+        if let w = writeSource { w.cancel(); writeSource = nil }
+        output = OutputQueue()
+        if liveSources == 0 { Glibc.close(fd) }
+        let h = handler
+        handler = nil
+        h?.channelClosed(self, errno: e)
+    }
+
+    private func sourceCancelled() {
+        liveSources -= 1
+        if liveSources == 0, case .closed = state { Glibc.close(fd) }
+    }
+}

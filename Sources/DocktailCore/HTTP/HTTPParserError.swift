@@ -1,0 +1,15 @@
+/// Why a request could not be parsed. `ErrorMapping` turns each into a status code.
+public enum HTTPParserError: Error, Equatable, Sendable {
+    /// Malformed syntax; the text says what (never echoes request bytes back).
+    case badRequest(String)
+    /// Request line over `Limits.maxRequestLineBytes` (→ 414).
+    case requestLineTooLong
+    /// Header block over `Limits.maxHeaderBytes` or more than `Limits.maxHeaderFields` fields (→ 431).
+    case headersTooLarge
+    /// Body over `Limits.maxRequestBodyBytes` (→ 413).
+    case bodyTooLarge
+    /// A transfer coding other than chunked (→ 501).
+    case unsupportedTransferEncoding
+    /// A major version other than 1 (→ 505).
+    case unsupportedVersion
+}
