@@ -8,6 +8,12 @@ import Glibc
 public protocol EventLoopTickable: AnyObject {
     /// Called on the loop's queue about once a second with the current monotonic time.
     func tick(now: Double)
+    /// The server is stopping: say goodbye (close 1001 for WebSockets).
+    func shutdown()
+}
+
+extension EventLoopTickable {
+    public func shutdown() {}
 }
 
 /// One serial Dispatch queue that owns a set of sockets. Every socket, parser and session that
@@ -67,6 +73,12 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     public var tickableCount: Int { tickables.count }
+
+    /// Calls `shutdown()` on everything registered.
+    public func shutdownAll() {
+        assertInLoop()
+        for t in Array(tickables.values) { t.shutdown() }
+    }
 }
 
 /// Seconds on a monotonic clock.

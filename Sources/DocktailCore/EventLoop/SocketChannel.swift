@@ -45,6 +45,8 @@ public final class SocketChannel: @unchecked Sendable {
     /// Monotonic time the output queue last made progress (or was empty).
     public private(set) var lastWriteProgress = MonotonicClock.now()
     public private(set) var bytesWritten: UInt64 = 0
+    /// Run once when the channel closes, after the handler was told.
+    public var onClose: [() -> Void] = []
 
     public init(fd: Int32, loop: EventLoop, peer: String = "") {
         self.fd = fd
@@ -190,6 +192,9 @@ public final class SocketChannel: @unchecked Sendable {
         let h = handler
         handler = nil
         h?.channelClosed(self, errno: e)
+        let callbacks = onClose
+        onClose = []
+        for c in callbacks { c() }
     }
 
     private func sourceCancelled() {

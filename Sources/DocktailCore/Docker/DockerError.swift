@@ -1,0 +1,23 @@
+/// What can go wrong talking to an engine. `ErrorMapping` turns it into a status code.
+public enum DockerError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No such container (or hidden by visibility rules).
+    case notFound(String)
+    /// The engine could not be reached.
+    case unreachable(String)
+    /// The engine sent something docktail cannot parse.
+    case badResponse(String)
+    /// The engine answered with an error status.
+    case engineStatus(Int, String)
+    /// `?host=` names no configured engine.
+    case unknownHost(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let s): return s
+        case .unreachable(let s): return "engine unreachable: \(s)"
+        case .badResponse(let s): return "bad engine response: \(s)"
+        case .engineStatus(let st, let m): return "engine status \(st): \(m)"
+        case .unknownHost(let h): return "unknown host \(h)"
+        }
+    }
+}

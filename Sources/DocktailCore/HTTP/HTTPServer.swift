@@ -1,0 +1,138 @@
+import Dispatch
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Accepts connections on one or more addresses and spreads them over the loops of a group.
+public final class HTTPServer: @unchecked Sendable {
+    // Invariant: `listeners` and `acceptSources` are touched on `acceptQueue` only (after start);
+    // the rest is immutable after `start`, or synchronised (`limiter`, `metrics`).
+    public let group: EventLoopGroup
+    public let router: Router
+    public let limits: Limits
+    public let metrics: ServerMetrics
+    public var allowedOrigins: [String]
+    /// Runs before routing; a response here answers the request (authentication).
+    public var gate: ((HTTPRequest, String) -> HTTPResponse?)?
+    let logger: Logger
+    private let acceptQueue = DispatchQueue(label: "docktail.accept")
+    private var acceptSources: [DispatchSourceRead] = []
+    private let limiter: ConnectionLimiter
+
+    public init(group: EventLoopGroup, router: Router, limits: Limits, metrics: ServerMetrics, allowedOrigins: [String] = [], logger: Logger) {
+        self.group = group
+        self.router = router
+        self.limits = limits
+        self.metrics = metrics
+        self.allowedOrigins = allowedOrigins
+        self.logger = logger
+        self.limiter = ConnectionLimiter(maxTotal: limits.maxConnections, maxPerAddress: limits.maxConnectionsPerAddress)
+    }
+
+    /// Binds every address and starts accepting; returns the bound addresses (real ports for port 0).
+    @discardableResult
+    public func start(addresses: [SocketAddress]) throws -> [SocketAddress] {
+        var bound: [SocketAddress] = []
+        for address in addresses {
+            let fd = try Sockets.listen(address)
+            let actual = SocketAddress.localAddress(of: fd) ?? address
+            bound.append(actual)
+            let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
+            source.setEventHandler { [unowned self] in self.acceptAll(fd) }
+            source.setCancelHandler { Glibc.close(fd) }
+            acceptSources.append(source)
+            source.resume()
+        }
+        return bound
+    }
+
+    private func acceptAll(_ listenFD: Int32) {
+        while true {
+            let fd = accept(listenFD, nil, nil)
+            if fd < 0 {
+                let e = errno
+                if e == EINTR || e == ECONNABORTED { continue }
+                if e == EMFILE || e == ENFILE { logger.warning("accept: out of file descriptors") }
+                return
+            }
+            Sockets.setNonBlocking(fd)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            let peer = SocketAddress.peerName(of: fd)
+            guard limiter.acquire(peer) else {
+                metrics.rejected()
+                let r = HTTPResponse.error(503, "too many connections").serialized(keepAlive: false)
+                _ = r.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                Glibc.close(fd)
+                continue
+            }
+            metrics.connectionOpened()
+            let loop = group.next()
+            loop.execute { [self] in
+                let channel = SocketChannel(fd: fd, loop: loop, peer: peer)
+                let connection = HTTPServerConnection(channel: channel, server: self)
+                connection.start()
+                _ = ConnectionReleaser(channel: channel, server: self, peer: peer)
+            }
+        }
+    }
+
+    fileprivate func released(peer: String) {
+        limiter.release(peer)
+        metrics.connectionClosed()
+    }
+
+    /// Stops accepting, sends close 1001 to every WebSocket and closes idle HTTP connections.
+    public func shutdown() {
+        acceptQueue.sync {
+            for s in acceptSources { s.cancel() }
+            acceptSources.removeAll()
+        }
+        for loop in group.loops { loop.execute { loop.shutdownAll() } }
+    }
+
+    public var openConnections: Int { limiter.total }
+}
+
+/// Releases a connection's limiter slot when its channel closes, whoever handles it by then.
+private final class ConnectionReleaser: @unchecked Sendable {
+    // Invariant: created and used on the channel's loop.
+    init(channel: SocketChannel, server: HTTPServer, peer: String) {
+        channel.onClose.append { server.released(peer: peer) }
+    }
+}
+
+/// Global and per-address connection caps (0 = unlimited).
+final class ConnectionLimiter: @unchecked Sendable {
+    // Invariant: all state under `lock`.
+    private let lock = NSLock()
+    private let maxTotal: Int
+    private let maxPerAddress: Int
+    private(set) var total = 0
+    private var perAddress: [String: Int] = [:]
+
+    init(maxTotal: Int, maxPerAddress: Int) {
+        self.maxTotal = maxTotal
+        self.maxPerAddress = maxPerAddress
+    }
+
+    func acquire(_ peer: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        if maxTotal > 0 && total >= maxTotal { return false }
+        let current = perAddress[peer, default: 0]
+        if maxPerAddress > 0 && current >= maxPerAddress { return false }
+        total += 1
+        perAddress[peer] = current + 1
+        return true
+    }
+
+    func release(_ peer: String) {
+        lock.lock(); defer { lock.unlock() }
+        total -= 1
+        let c = perAddress[peer, default: 1] - 1
+        if c <= 0 { perAddress.removeValue(forKey: peer) } else { perAddress[peer] = c }
+    }
+}

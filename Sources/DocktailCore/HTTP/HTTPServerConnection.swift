@@ -1,0 +1,170 @@
+/// One client connection speaking HTTP/1.1 until it upgrades to WebSocket. Requests are answered
+/// one at a time and in order: while a handler works (possibly asking an engine), reading pauses
+/// and pipelined requests wait in the parser.
+final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unchecked Sendable {
+    // Invariant: confined to `channel.loop.queue`.
+    private enum State {
+        /// Waiting for (more of) a request; `partialSince` is when its first byte arrived.
+        case reading(partialSince: Double?)
+        /// A handler owns the current request.
+        case responding
+        /// Handed over to a `WebSocketConnection`.
+        case upgraded
+        case closed
+    }
+
+    let channel: SocketChannel
+    private unowned let server: HTTPServer
+    private var parser: HTTPRequestParser
+    private var state = State.reading(partialSince: nil)
+    private var lastActivity = MonotonicClock.now()
+
+    init(channel: SocketChannel, server: HTTPServer) {
+        self.channel = channel
+        self.server = server
+        self.parser = HTTPRequestParser(limits: server.limits)
+    }
+
+    func start() {
+        channel.handler = self
+        channel.loop.register(self)
+        channel.start()
+    }
+
+    func channelRead(_ channel: SocketChannel, _ bytes: UnsafeRawBufferPointer) {
+        lastActivity = MonotonicClock.now()
+        parser.append(bytes)
+        if case .reading(nil) = state, parser.hasPartialRequest { state = .reading(partialSince: lastActivity) }
+        processBuffered()
+    }
+
+    func channelReadEOF(_ channel: SocketChannel) {
+        // A half-closed client may still be waiting for its answer.
+        if case .responding = state { return }
+        channel.closeAfterFlush()
+    }
+
+    /// Parses and dispatches requests until one is in flight or bytes run out.
+    private func processBuffered() {
+        while case .reading = state {
+            let request: HTTPRequest?
+            do {
+                request = try parser.next()
+            } catch {
+                sendAndClose(ErrorMapping.response(for: error))
+                return
+            }
+            guard let request else {
+                if case .reading = state, !parser.hasPartialRequest { state = .reading(partialSince: nil) }
+                return
+            }
+            state = .responding
+            channel.pauseReading()
+            server.metrics.request()
+            dispatch(request)
+        }
+    }
+
+    private func dispatch(_ request: HTTPRequest) {
+        guard let segments = Router.decodeSegments(request.rawPath) else {
+            finish(.error(400, "malformed path"), request: request)
+            return
+        }
+        var upgradeKey: String?
+        if request.isWebSocketUpgrade {
+            do {
+                upgradeKey = try WebSocketHandshake.validate(request, allowedOrigins: server.allowedOrigins)
+            } catch {
+                finish(ErrorMapping.response(for: error), request: request)
+                return
+            }
+        }
+        let loop = channel.loop
+        let finishResponse: (HTTPResponse) -> Void = { [self] response in finish(response, request: request) }
+        let upgrade: (WebSocketHandler, HTTPHeaders) -> Void = { [self] handler, _ in
+            guard let key = upgradeKey else {
+                finish(.error(426, "this route needs a WebSocket upgrade"), request: request)
+                return
+            }
+            completeUpgrade(key: key, handler: handler)
+        }
+        if let denial = server.gate?(request, channel.peer) {
+            finish(denial, request: request)
+            return
+        }
+        switch server.router.match(method: request.method, segments: segments) {
+        case .found(let handler, let parameters):
+            let context = RequestContext(request: request, parameters: parameters, segments: segments, loop: loop,
+                                         peer: channel.peer, onRespond: finishResponse, onUpgrade: upgrade)
+            handler(context)
+        case .methodNotAllowed(let allow):
+            var r = HTTPResponse.error(405, "method not allowed")
+            r.headers.add("Allow", allow.joined(separator: ", "))
+            finish(r, request: request)
+        case .notFound:
+            if let fallback = server.router.fallback, request.method == "GET" || request.method == "HEAD" {
+                let context = RequestContext(request: request, parameters: [:], segments: segments, loop: loop,
+                                             peer: channel.peer, onRespond: finishResponse, onUpgrade: upgrade)
+                fallback(context)
+            } else {
+                finish(.error(404, "not found"), request: request)
+            }
+        }
+    }
+
+    private func finish(_ response: HTTPResponse, request: HTTPRequest) {
+        guard case .responding = state, channel.isOpen else { return }
+        let keepAlive = request.keepAlive && response.status < 500 && response.status != 400
+        channel.write(response.serialized(keepAlive: keepAlive, head: request.method == "HEAD"))
+        if !keepAlive {
+            state = .closed
+            channel.closeAfterFlush()
+            return
+        }
+        lastActivity = MonotonicClock.now()
+        state = .reading(partialSince: parser.hasPartialRequest ? lastActivity : nil)
+        channel.resumeReading()
+        processBuffered()
+    }
+
+    private func sendAndClose(_ response: HTTPResponse) {
+        state = .closed
+        channel.write(response.serialized(keepAlive: false))
+        channel.closeAfterFlush()
+    }
+
+    private func completeUpgrade(key: String, handler: WebSocketHandler) {
+        guard case .responding = state, channel.isOpen else { return }
+        state = .upgraded
+        channel.loop.unregister(self)
+        channel.write(WebSocketHandshake.response(acceptingKey: key))
+        let leftover = parser.stop()
+        let ws = WebSocketConnection(channel: channel, handler: handler, limits: server.limits, metrics: server.metrics)
+        ws.start(initialBytes: leftover)
+        channel.resumeReading()
+    }
+
+    func channelClosed(_ channel: SocketChannel, errno: Int32?) {
+        state = .closed
+        channel.loop.unregister(self)
+    }
+
+    func tick(now: Double) {
+        switch state {
+        case .reading(let partialSince):
+            if let since = partialSince, now - since > server.limits.headerTimeoutSeconds {
+                // Slowloris: the request head did not complete in time.
+                sendAndClose(.error(408, "request head not completed in time"))
+            } else if partialSince == nil && now - lastActivity > server.limits.keepAliveTimeoutSeconds {
+                state = .closed
+                channel.close()
+            }
+        default:
+            break
+        }
+    }
+
+    func shutdown() {
+        if case .reading = state { state = .closed; channel.close() }
+    }
+}

@@ -1,0 +1,100 @@
+/// Joins the engine's log entries into lines, per stream (stdout and stderr separately).
+///
+/// The engine splits lines over 16 KiB into several entries, each with its own timestamp, and the
+/// last line of a stream may have no newline. A line takes the timestamp of its first entry;
+/// `\r` before `\n` is removed (TTY output); invalid UTF-8 becomes U+FFFD; a line longer than
+/// `maxLineBytes` is cut there and ends with a marker, so memory stays bounded.
+public struct LogLineAssembler: Sendable {
+    public static let truncationMarker = Array(" …[line truncated]".utf8)
+
+    private struct Pending: Sendable {
+        var timestamp: Int64 = 0
+        var timestampText: [UInt8] = []
+        var bytes: [UInt8] = []
+        var truncated = false
+        var active = false
+    }
+
+    private var pending: [Pending] = [Pending(), Pending()]
+    public let maxLineBytes: Int
+
+    public init(maxLineBytes: Int = 1024 * 1024) {
+        self.maxLineBytes = maxLineBytes
+    }
+
+    /// Adds one entry's content for `stream`; emits every line it completes.
+    public mutating func add(stream: LogStream, timestamp: Int64, timestampText: UnsafeRawBufferPointer,
+                             content: UnsafeRawBufferPointer, emit: (LogLine) -> Void) {
+        let slot = Int(stream.rawValue) - 1
+        var start = 0
+        let n = content.count
+        while start < n {
+            // Find the next newline.
+            var end = start
+            while end < n && content[end] != 0x0A { end += 1 }
+            let piece = UnsafeRawBufferPointer(rebasing: content[start..<end])
+            if end == n {
+                // No newline: the line continues in a later entry.
+                append(slot: slot, timestamp: timestamp, timestampText: timestampText, piece: piece)
+                return
+            }
+            if !pending[slot].active && piece.count <= maxLineBytes {
+                // Fast path: a whole line in one entry.
+                var len = piece.count
+                if len > 0 && piece[len - 1] == 0x0D { len -= 1 }
+                let text = UnsafeRawBufferPointer(rebasing: piece[0..<len])
+                if UTF8Validator.isValid(text) {
+                    emit(LogLine(timestamp: timestamp, timestampText: timestampText, stream: stream, text: text))
+                } else {
+                    emit(LogLine(timestamp: timestamp, timestampText: timestampText, stream: stream,
+                                 text: UTF8Validator.repaired(Array(text))))
+                }
+            } else {
+                append(slot: slot, timestamp: timestamp, timestampText: timestampText, piece: piece)
+                emitPending(slot: slot, stream: stream, emit: emit)
+            }
+            start = end + 1
+        }
+    }
+
+    private mutating func append(slot: Int, timestamp: Int64, timestampText: UnsafeRawBufferPointer, piece: UnsafeRawBufferPointer) {
+        if !pending[slot].active {
+            pending[slot].active = true
+            pending[slot].timestamp = timestamp
+            pending[slot].timestampText = Array(timestampText)
+        }
+        let room = maxLineBytes - pending[slot].bytes.count
+        if piece.count <= room {
+            pending[slot].bytes.append(contentsOf: piece)
+        } else {
+            if room > 0 { pending[slot].bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: piece[0..<room])) }
+            pending[slot].truncated = true
+        }
+    }
+
+    private mutating func emitPending(slot: Int, stream: LogStream, emit: (LogLine) -> Void) {
+        var p = pending[slot]
+        pending[slot] = Pending()
+        if !p.truncated, let last = p.bytes.last, last == 0x0D { p.bytes.removeLast() }
+        var text = p.bytes
+        if p.truncated {
+            // Cut on a scalar boundary so the marker follows valid UTF-8.
+            var cut = text.count
+            while cut > 0 && cut > text.count - 4 && text[cut - 1] & 0xC0 == 0x80 { cut -= 1 }
+            if cut > 0 && text[cut - 1] >= 0xC0 { cut -= 1 }
+            text.removeSubrange(cut...)
+            text = UTF8Validator.repaired(text) + Self.truncationMarker
+        } else {
+            text = UTF8Validator.repaired(text)
+        }
+        emit(LogLine(timestamp: p.timestamp, timestampText: p.timestampText, stream: stream, text: text))
+    }
+
+    /// The stream ended: a last line without a newline is delivered.
+    public mutating func finish(emit: (LogLine) -> Void) {
+        if pending[0].active { emitPending(slot: 0, stream: .stdout, emit: emit) }
+        if pending[1].active { emitPending(slot: 1, stream: .stderr, emit: emit) }
+    }
+
+    public var hasPendingLine: Bool { pending[0].active || pending[1].active }
+}

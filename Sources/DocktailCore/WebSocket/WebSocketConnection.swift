@@ -1,0 +1,175 @@
+/// What the application does with an open WebSocket. Calls arrive on the connection's loop.
+public protocol WebSocketHandler: AnyObject {
+    func webSocketDidOpen(_ connection: WebSocketConnection)
+    /// A complete text or binary message from the client.
+    func webSocket(_ connection: WebSocketConnection, didReceive message: WebSocketMessage)
+    /// The output queue drained; `droppedLines` were lost to backpressure since the last call.
+    func webSocketDidDrain(_ connection: WebSocketConnection, droppedLines: Int)
+    func webSocketDidClose(_ connection: WebSocketConnection)
+}
+
+extension WebSocketHandler {
+    public func webSocket(_ connection: WebSocketConnection, didReceive message: WebSocketMessage) {}
+    public func webSocketDidDrain(_ connection: WebSocketConnection, droppedLines: Int) {}
+}
+
+/// An upgraded connection: frames in, frames out, the close handshake and keepalive
+/// (RFC 6455 §5.5, §7). Lives on its channel's loop.
+public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable, @unchecked Sendable {
+    // Invariant: all state is confined to `channel.loop.queue`.
+    public enum State {
+        case open
+        /// We sent a close frame at `since` and wait for the peer's (§7.1.2), at most `Limits.closeTimeoutSeconds`.
+        case closeSent(since: Double)
+        case closed
+    }
+
+    public let channel: SocketChannel
+    public var handler: WebSocketHandler?
+    public private(set) var state = State.open
+    private var decoder: WebSocketFrameDecoder
+    private var assembler = WebSocketMessageAssembler()
+    private let limits: Limits
+    private var lastReceived = MonotonicClock.now()
+    private var lastPingSent: Double = 0
+    private let metrics: ServerMetrics?
+    /// Any value the application wants to keep with the connection.
+    public var userInfo: AnyObject?
+
+    public init(channel: SocketChannel, handler: WebSocketHandler, limits: Limits, metrics: ServerMetrics?) {
+        self.channel = channel
+        self.handler = handler
+        self.limits = limits
+        self.metrics = metrics
+        self.decoder = WebSocketFrameDecoder(maxMessageBytes: limits.maxClientMessageBytes)
+        channel.outputLimit = limits.clientBufferBytes
+    }
+
+    public var loop: EventLoop { channel.loop }
+    public var isOpen: Bool { if case .open = state { return true }; return false }
+
+    /// Called once the 101 is written; `initialBytes` arrived right after the handshake.
+    func start(initialBytes: [UInt8]) {
+        channel.handler = self
+        loop.register(self)
+        metrics?.webSocketOpened()
+        handler?.webSocketDidOpen(self)
+        if !initialBytes.isEmpty {
+            initialBytes.withUnsafeBytes { channelRead(channel, $0) }
+        }
+    }
+
+    // MARK: sending
+
+    /// Sends an already-encoded frame (or several); `lines` > 0 marks log lines that may be
+    /// dropped under backpressure.
+    public func send(encodedFrames: [UInt8], lines: Int = 0) {
+        guard case .open = state else { return }
+        channel.write(encodedFrames, lines: lines)
+        metrics?.framesOut(lines > 0 ? lines : 1, bytes: encodedFrames.count)
+    }
+
+    public func sendText(_ text: String) {
+        send(encodedFrames: WebSocketFrameEncoder.text(text))
+    }
+
+    /// Starts the closing handshake (§7.1.2).
+    public func close(code: UInt16, reason: String = "") {
+        guard case .open = state else { return }
+        channel.write(WebSocketFrameEncoder.close(code: code, reason: reason))
+        state = .closeSent(since: MonotonicClock.now())
+    }
+
+    /// Fails the connection (§7.1.7): a close frame with `code`, then the TCP connection goes.
+    public func fail(code: UInt16, reason: String) {
+        if case .open = state { channel.write(WebSocketFrameEncoder.close(code: code, reason: reason)) }
+        state = .closed
+        channel.closeAfterFlush()
+    }
+
+    // MARK: SocketChannelHandler
+
+    public func channelRead(_ channel: SocketChannel, _ bytes: UnsafeRawBufferPointer) {
+        lastReceived = MonotonicClock.now()
+        do {
+            try decoder.decode(bytes) { frame throws(WebSocketProtocolError) in
+                if let message = try assembler.push(frame) { handle(message) }
+            }
+        } catch {
+            let (code, reason) = ErrorMapping.closeCode(for: error)
+            fail(code: code, reason: reason)
+        }
+    }
+
+    private func handle(_ message: WebSocketMessage) {
+        switch message {
+        case .ping(let payload):
+            // §5.5.3: a pong carries the ping's payload.
+            if case .open = state { channel.write(WebSocketFrameEncoder.encode(opcode: .pong, payload: payload)) }
+        case .pong:
+            break
+        case .close(let code, _):
+            switch state {
+            case .open:
+                // §5.5.1: echo the status code, then the server closes the TCP connection first (§7.1.1).
+                channel.write(WebSocketFrameEncoder.close(code: code ?? WebSocketCloseCode.normalClosure.rawValue))
+                state = .closed
+                channel.closeAfterFlush()
+            case .closeSent:
+                state = .closed
+                channel.close()
+            case .closed:
+                break
+            }
+        case .text, .binary:
+            if case .open = state { handler?.webSocket(self, didReceive: message) }
+        }
+    }
+
+    public func channelReadEOF(_ channel: SocketChannel) {
+        state = .closed
+        channel.close()
+    }
+
+    public func channelDrained(_ channel: SocketChannel) {
+        let dropped = channel.takeDroppedLines()
+        handler?.webSocketDidDrain(self, droppedLines: dropped)
+    }
+
+    public func channelClosed(_ channel: SocketChannel, errno: Int32?) {
+        state = .closed
+        loop.unregister(self)
+        metrics?.webSocketClosed()
+        let h = handler
+        handler = nil
+        h?.webSocketDidClose(self)
+    }
+
+    // MARK: timers
+
+    public func tick(now: Double) {
+        switch state {
+        case .closeSent(let since):
+            if now - since > limits.closeTimeoutSeconds { state = .closed; channel.close() }
+        case .open:
+            if channel.hasQueuedOutput && now - channel.lastWriteProgress > limits.stalledClientSeconds {
+                // A reader that makes no progress is closed (policy violation); its queue is cut.
+                close(code: WebSocketCloseCode.policyViolation.rawValue, reason: "client too slow")
+                return
+            }
+            if now - lastReceived > limits.pongTimeoutSeconds {
+                state = .closed
+                channel.close()
+            } else if now - lastReceived > limits.pingIntervalSeconds && now - lastPingSent > limits.pingIntervalSeconds {
+                lastPingSent = now
+                channel.write(WebSocketFrameEncoder.encode(opcode: .ping, payload: [UInt8]()))
+            }
+        case .closed:
+            break
+        }
+    }
+
+    public func shutdown() {
+        close(code: WebSocketCloseCode.goingAway.rawValue, reason: "server shutting down")
+    }
+}
