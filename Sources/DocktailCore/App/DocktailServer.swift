@@ -1,0 +1,211 @@
+import Foundation
+import Logging
+
+/// docktail: the routes, the engines and the streaming layer wired together.
+public final class DocktailServer: @unchecked Sendable {
+    // Invariant: everything here is set up in `init`/`start` and read-only afterwards; mutable
+    // parts live in their own confined or locked types.
+    public let configuration: Configuration
+    public let group: EventLoopGroup
+    public let metrics = ServerMetrics()
+    public let logger: Logger
+    public let clients: [DockerClient]
+    let monitors: [EngineMonitor]
+    let registry: LogHubRegistry
+    let broadcaster = EventBroadcaster()
+    let access: AccessControl
+    let files: StaticFileServer
+    public private(set) var server: HTTPServer!
+    public private(set) var boundAddresses: [SocketAddress] = []
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        let loops = configuration.loops > 0 ? configuration.loops : ProcessInfo.processInfo.activeProcessorCount
+        self.group = EventLoopGroup(count: loops)
+        let limits = configuration.limits
+        self.clients = configuration.engines.map { DockerClient(name: $0.name, endpoint: DockerEndpoint(url: $0.url)!, limits: limits, logger: logger) }
+        self.registry = LogHubRegistry(group: group, limits: configuration.limits, metrics: metrics, logger: logger)
+        self.access = AccessControl(tokens: configuration.tokens, labels: configuration.visibilityLabels, namePatterns: configuration.visibilityNames)
+        self.files = StaticFileServer(root: configuration.publicDir)
+        let firstLoop = group.loops[0], metrics = self.metrics
+        self.monitors = clients.map { EngineMonitor(client: $0, loop: firstLoop, logger: logger, metrics: metrics) }
+        var html = HTTPHeaders()
+        let frameAncestors = (["'self'"] + configuration.allowedOrigins.filter { $0 != "*" }).joined(separator: " ")
+        html.add("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+                 "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors \(configuration.allowedOrigins.contains("*") ? "*" : frameAncestors)")
+        html.add("Referrer-Policy", "no-referrer")
+        files.htmlHeaders = html
+    }
+
+    /// Binds the listeners and starts following the engines' events. Engines that are down do
+    /// not stop start-up; they are retried in the background.
+    @discardableResult
+    public func start() throws -> [SocketAddress] {
+        let router = makeRouter()
+        let server = HTTPServer(group: group, router: router, limits: configuration.limits, metrics: metrics,
+                                allowedOrigins: configuration.allowedOrigins, logger: logger)
+        server.gate = { [access] request, _ in Self.gate(request, access: access) }
+        self.server = server
+        let addresses = configuration.listen.compactMap(SocketAddress.parse)
+        boundAddresses = try server.start(addresses: addresses)
+        for monitor in monitors {
+            let host = monitor.client.name
+            monitor.onEvent = { [weak self] e in self?.engineEvent(host: host, e) }
+            monitor.onBack = { [weak self] in self?.registry.engineBack(host: host) }
+            monitor.start()
+        }
+        return boundAddresses
+    }
+
+    public func shutdown() {
+        server?.shutdown()
+        for m in monitors { m.stop() }
+    }
+
+    // MARK: access
+
+    static func gate(_ request: HTTPRequest, access: AccessControl) -> HTTPResponse? {
+        guard access.requiresToken else { return nil }
+        let path = request.rawPath
+        if path == "/healthz" { return nil }
+        if access.isValid(AccessControl.presentedToken(request)) { return nil }
+        var r = HTTPResponse.error(401, "authentication required")
+        r.headers.add("WWW-Authenticate", "Bearer realm=\"docktail\"")
+        return r
+    }
+
+    /// Adds CORS headers for allowed cross-origin callers, and the viewer's token cookie.
+    func decorate(_ response: inout HTTPResponse, for request: HTTPRequest) {
+        if let origin = request.headers["Origin"], configuration.allowedOrigins.contains(where: { $0 == "*" || $0.lowercased() == origin.lowercased() }) {
+            response.headers.add("Access-Control-Allow-Origin", origin)
+            response.headers.add("Vary", "Origin")
+        }
+        if access.requiresToken, let t = request.query["token"], access.isValid(t),
+           response.headers["Content-Type"]?.hasPrefix("text/html") == true {
+            response.headers.add("Set-Cookie", "\(AccessControl.cookieName)=\(t); Path=/; HttpOnly; SameSite=Strict")
+        }
+    }
+
+    // MARK: routes
+
+    func makeRouter() -> Router {
+        let router = Router()
+        router.get("/healthz") { [self] ctx in
+            let engines = monitors.map { m in JSONValue.object([("name", .string(m.client.name)), ("ok", .bool(m.isUp))]) }
+            let anyUp = monitors.contains { $0.isUp }
+            respond(ctx, .json(anyUp ? 200 : 503, .object([("status", .string(anyUp ? "ok" : "no engine reachable")), ("engines", .array(engines))])))
+        }
+        router.get("/metrics") { [self] ctx in
+            respond(ctx, .text(200, metrics.prometheusText(), contentType: "text/plain; version=0.0.4; charset=utf-8"))
+        }
+        router.get("/api/hosts") { [self] ctx in
+            let hosts = monitors.map { m in
+                JSONValue.object([("name", .string(m.client.name)), ("url", .string(m.client.endpoint.url)),
+                                  ("ok", .bool(m.isUp)), ("apiVersion", m.client.apiVersion.map { .string($0) } ?? .null)])
+            }
+            respond(ctx, .json(200, .array(hosts)))
+        }
+        router.get("/api/containers") { [self] ctx in listContainers(ctx) }
+        router.get("/events") { [self] ctx in
+            guard ctx.request.isWebSocketUpgrade else { respond(ctx, .error(426, "/events is a WebSocket endpoint")); return }
+            ctx.upgrade(to: EventsSubscription(loop: ctx.loop, broadcaster: broadcaster))
+        }
+        router.get("/logs/{ref}") { [self] ctx in logs(ctx) }
+        router.fallback = { [self] ctx in
+            files.serve(segments: ctx.segments, request: ctx.request, loop: ctx.loop) { response in
+                self.respond(ctx, response)
+            }
+        }
+        return router
+    }
+
+    func respond(_ ctx: RequestContext, _ response: HTTPResponse) {
+        var r = response
+        decorate(&r, for: ctx.request)
+        ctx.respond(r)
+    }
+
+    func client(named name: String?) -> DockerClient? {
+        guard let name else { return clients.first }
+        return clients.first { $0.name == name }
+    }
+
+    private func logs(_ ctx: RequestContext) {
+        let ref = ctx.parameters["ref"] ?? ""
+        guard ctx.request.isWebSocketUpgrade else {
+            // The viewer page, whatever the ref: the page itself opens the WebSocket.
+            files.serve(segments: ["index.html"], request: ctx.request, loop: ctx.loop) { [self] response in
+                var r = response
+                if r.status == 200 || r.status == 304 { r.headers.replace("Cache-Control", "no-cache") }
+                respond(ctx, r)
+            }
+            return
+        }
+        let query: LogQuery
+        do {
+            query = try LogQuery.parse(ctx.query, defaultTail: configuration.limits.defaultTail)
+        } catch {
+            respond(ctx, .error(400, "\(error.name): \(error.message)"))
+            return
+        }
+        guard let client = client(named: ctx.query["host"]) else {
+            respond(ctx, ErrorMapping.response(for: DockerError.unknownHost(ctx.query["host"] ?? "")))
+            return
+        }
+        client.inspect(ref, on: ctx.loop) { [self] result in
+            switch result {
+            case .failure(let e):
+                if case .notFound = e {} else { metrics.engineError() }
+                respond(ctx, ErrorMapping.response(for: e))
+            case .success(let info):
+                guard access.isVisible(name: info.name, labels: info.labels) else {
+                    respond(ctx, ErrorMapping.response(for: DockerError.notFound("no such container: \(ref)")))
+                    return
+                }
+                let subscription = LogSubscription(loop: ctx.loop, query: query, info: info, hostName: client.name, client: client,
+                                                   registry: registry, limits: configuration.limits, metrics: metrics)
+                ctx.upgrade(to: subscription)
+            }
+        }
+    }
+
+    private func listContainers(_ ctx: RequestContext) {
+        let all = ctx.query["all"] == "1" || ctx.query["all"] == "true"
+        var remaining = clients.count
+        var results: [(Int, [ContainerInfo])] = []
+        var errors = 0
+        if remaining == 0 { respond(ctx, .json(200, .array([]))); return }
+        for (i, client) in clients.enumerated() {
+            client.listContainers(all: all, on: ctx.loop) { [self] result in
+                switch result {
+                case .success(let list): results.append((i, list))
+                case .failure: errors += 1; metrics.engineError()
+                }
+                remaining -= 1
+                guard remaining == 0 else { return }
+                if errors == clients.count { respond(ctx, .error(502, "no engine reachable")); return }
+                var items: [JSONValue] = []
+                for (index, list) in results.sorted(by: { $0.0 < $1.0 }) {
+                    for c in list where access.isVisible(name: c.name, labels: c.labels) {
+                        items.append(.object([("id", .string(c.id)), ("name", .string(c.name)), ("image", .string(c.image)),
+                                              ("state", .string(c.state)), ("status", .string(c.status)), ("created", .int(c.created)),
+                                              ("host", .string(clients[index].name)), ("tty", .bool(c.tty))]))
+                    }
+                }
+                respond(ctx, .json(200, .array(items)))
+            }
+        }
+    }
+
+    private func engineEvent(host: String, _ e: EngineMonitor.EngineEvent) {
+        registry.containerEvent(host: host, id: e.id, action: e.action, exitCode: e.exitCode)
+        guard ["create", "start", "die", "destroy", "rename", "stop", "restart", "pause", "unpause"].contains(e.action) else { return }
+        guard access.isVisible(name: e.name, labels: e.labels) else { return }
+        var fields: [(String, JSONValue)] = [("type", .string("container")), ("action", .string(e.action)), ("id", .string(e.id)),
+                                             ("name", .string(e.name)), ("host", .string(host)), ("time", .string(DockerTimestamp.format(e.time)))]
+        if let code = e.exitCode { fields.append(("exitCode", .int(Int64(code)))) }
+        if !e.image.isEmpty { fields.append(("image", .string(e.image))) }
+        broadcaster.publish(.object(fields))
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import Logging
+
+/// A client for one Docker engine, written on docktail's own loops. Short calls reuse
+/// keep-alive connections (one idle pool per loop); each followed stream gets a connection of
+/// its own. Only GET requests are ever sent: docktail never changes anything on an engine.
+public final class DockerClient: @unchecked Sendable {
+    // Invariant: `idle` and `apiVersion`/`negotiated` are guarded by `lock`; connections are
+    // confined to their loops.
+    public let name: String
+    public let endpoint: DockerEndpoint
+    public let limits: Limits
+    let logger: Logger
+    private let lock = NSLock()
+    private var idle: [Int: [DockerHTTPConnection]] = [:]
+    private var apiVersionValue: String?
+    /// Highest API version docktail speaks; the engine's own is used when lower.
+    public static let maxAPIVersion = "1.45"
+    /// Oldest API version docktail is tested with.
+    public static let minAPIVersion = "1.41"
+
+    public init(name: String, endpoint: DockerEndpoint, limits: Limits, logger: Logger) {
+        self.name = name
+        self.endpoint = endpoint
+        self.limits = limits
+        self.logger = logger
+    }
+
+    public var apiVersion: String? {
+        lock.lock(); defer { lock.unlock() }
+        return apiVersionValue
+    }
+
+    /// Forgets the negotiated version (the engine may have been replaced).
+    public func resetVersion() {
+        lock.lock(); apiVersionValue = nil; lock.unlock()
+    }
+
+    // MARK: short calls
+
+    /// `GET path` with a buffered body. `completion` runs on `loop`.
+    public func get(_ path: String, on loop: EventLoop, completion: @escaping (Result<(Int, [UInt8]), DockerError>) -> Void) {
+        loop.assertInLoop()
+        let collector = BufferingResponse(limit: limits.engineMaxBodyBytes, completion: completion)
+        if let connection = takeIdle(loop) {
+            collector.onEnd = { [self] in if connection.reusable { putIdle(connection) } }
+            connection.get(path, keepAlive: true, handler: collector)
+            return
+        }
+        let connection = DockerHTTPConnection(loop: loop, endpoint: endpoint)
+        connection.connect(timeout: limits.engineConnectTimeoutSeconds) { [self] error in
+            if let error { completion(.failure(error)); return }
+            collector.onEnd = { [self] in if connection.reusable { putIdle(connection) } }
+            connection.get(path, keepAlive: true, handler: collector)
+        }
+        loop.schedule(after: limits.engineRequestTimeoutSeconds) {
+            if collector.finish(.unreachable("engine request timed out")) { connection.close() }
+        }
+    }
+
+    /// A versioned GET (`/vX.YZ/path`), negotiating the version first when needed.
+    public func api(_ path: String, on loop: EventLoop, completion: @escaping (Result<(Int, [UInt8]), DockerError>) -> Void) {
+        withVersion(on: loop) { [self] result in
+            switch result {
+            case .failure(let e): completion(.failure(e))
+            case .success(let v): get("/v\(v)\(path)", on: loop, completion: completion)
+            }
+        }
+    }
+
+    /// Negotiates the API version (`GET /version`): the lower of the engine's and ours.
+    public func withVersion(on loop: EventLoop, _ completion: @escaping (Result<String, DockerError>) -> Void) {
+        if let v = apiVersion { completion(.success(v)); return }
+        get("/version", on: loop) { [self] result in
+            switch result {
+            case .failure(let e): completion(.failure(e))
+            case .success(let (status, body)):
+                guard status == 200, let obj = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
+                      let engineVersion = obj["ApiVersion"] as? String else {
+                    completion(.failure(.badResponse("GET /version answered \(status)")))
+                    return
+                }
+                let chosen = Self.compareVersions(engineVersion, Self.maxAPIVersion) < 0 ? engineVersion : Self.maxAPIVersion
+                lock.lock(); apiVersionValue = chosen; lock.unlock()
+                logger.info("engine connected", metadata: ["engine": "\(name)", "api": "\(chosen)", "engineApi": "\(engineVersion)"])
+                completion(.success(chosen))
+            }
+        }
+    }
+
+    static func compareVersions(_ a: String, _ b: String) -> Int {
+        let pa = a.split(separator: ".").compactMap { Int($0) }, pb = b.split(separator: ".").compactMap { Int($0) }
+        for i in 0..<max(pa.count, pb.count) {
+            let x = i < pa.count ? pa[i] : 0, y = i < pb.count ? pb[i] : 0
+            if x != y { return x < y ? -1 : 1 }
+        }
+        return 0
+    }
+
+    /// Resolves a full id, a unique id prefix or a name (`GET /containers/{ref}/json`).
+    public func inspect(_ ref: String, on loop: EventLoop, completion: @escaping (Result<ContainerInfo, DockerError>) -> Void) {
+        let encoded = ref.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? ref
+        api("/containers/\(encoded)/json", on: loop) { result in
+            switch result {
+            case .failure(let e): completion(.failure(e))
+            case .success(let (status, body)):
+                if status == 404 { completion(.failure(.notFound("no such container: \(ref)"))); return }
+                guard status == 200, let info = ContainerInfo.fromInspect(body) else {
+                    completion(.failure(.engineStatus(status, Self.message(body))))
+                    return
+                }
+                completion(.success(info))
+            }
+        }
+    }
+
+    public func listContainers(all: Bool, on loop: EventLoop, completion: @escaping (Result<[ContainerInfo], DockerError>) -> Void) {
+        api("/containers/json?all=\(all ? 1 : 0)", on: loop) { result in
+            switch result {
+            case .failure(let e): completion(.failure(e))
+            case .success(let (status, body)):
+                guard status == 200, let arr = (try? JSONSerialization.jsonObject(with: Data(body))) as? [[String: Any]] else {
+                    completion(.failure(.engineStatus(status, Self.message(body))))
+                    return
+                }
+                completion(.success(arr.map(ContainerInfo.fromList)))
+            }
+        }
+    }
+
+    static func message(_ body: [UInt8]) -> String {
+        if let obj = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any], let m = obj["message"] as? String { return m }
+        return String(decoding: body.prefix(200), as: UTF8.self)
+    }
+
+    // MARK: streams
+
+    /// Opens a dedicated connection for a streamed response (logs, events). The handler gets
+    /// the head, the body pieces and the end; the returned connection can pause or close it.
+    public func stream(_ path: String, on loop: EventLoop, handler: DockerResponseHandler) -> DockerHTTPConnection {
+        let connection = DockerHTTPConnection(loop: loop, endpoint: endpoint)
+        withVersion(on: loop) { [self] result in
+            switch result {
+            case .failure(let e): handler.dockerResponseEnd(e)
+            case .success(let v):
+                connection.connect(timeout: limits.engineConnectTimeoutSeconds) { error in
+                    if let error { handler.dockerResponseEnd(error); return }
+                    connection.get("/v\(v)\(path)", keepAlive: false, handler: handler)
+                }
+            }
+        }
+        return connection
+    }
+
+    private func takeIdle(_ loop: EventLoop) -> DockerHTTPConnection? {
+        lock.lock(); defer { lock.unlock() }
+        while var list = idle[loop.index], let c = list.popLast() {
+            idle[loop.index] = list
+            if c.reusable { return c }
+        }
+        return nil
+    }
+
+    private func putIdle(_ c: DockerHTTPConnection) {
+        lock.lock(); defer { lock.unlock() }
+        var list = idle[c.loop.index] ?? []
+        if list.count < 4 { list.append(c) } else { c.close() }
+        idle[c.loop.index] = list
+    }
+}
+
+/// Collects a whole (bounded) response body.
+final class BufferingResponse: DockerResponseHandler, @unchecked Sendable {
+    // Invariant: used on one loop.
+    private var status = 0
+    private var body: [UInt8] = []
+    private let limit: Int
+    private var completion: ((Result<(Int, [UInt8]), DockerError>) -> Void)?
+    var onEnd: (() -> Void)?
+
+    init(limit: Int, completion: @escaping (Result<(Int, [UInt8]), DockerError>) -> Void) {
+        self.limit = limit
+        self.completion = completion
+    }
+
+    func dockerResponseHead(_ head: HTTPResponseParser.Head) { status = head.status }
+
+    func dockerResponseBody(_ bytes: UnsafeRawBufferPointer) {
+        if body.count + bytes.count > limit { _ = finish(.badResponse("response body over \(limit) bytes")); return }
+        body.append(contentsOf: bytes)
+    }
+
+    func dockerResponseEnd(_ error: DockerError?) {
+        if let error { _ = finish(error); return }
+        guard let c = completion else { return }
+        completion = nil
+        c(.success((status, body)))
+        onEnd?()
+        onEnd = nil
+    }
+
+    /// Fails the request if still pending; true when it was.
+    func finish(_ error: DockerError) -> Bool {
+        guard let c = completion else { return false }
+        completion = nil
+        onEnd = nil
+        c(.failure(error))
+        return true
+    }
+}

@@ -1,0 +1,449 @@
+import Logging
+
+/// The one upstream log stream of one container, shared by all its subscribers. Lives on one
+/// loop: it decodes each line once, encodes each frame variant once, and sends the same bytes
+/// to every subscriber (one hop per subscriber loop per batch).
+///
+/// It keeps a ring of recent lines for new subscribers and follows the container through its
+/// life: `end` when it stops (after re-reading the tail, since engines drop a final line that
+/// has no newline), `restart` and a resumed stream when it starts again, `removed` when it is
+/// destroyed, and a resumed stream with no gap or duplicate after an engine outage.
+final class LogHub: DockerResponseHandler, @unchecked Sendable {
+    // Invariant: every var is confined to `loop.queue`.
+    enum State {
+        case idle
+        /// Step 1 of attaching: the recent history (`follow=0`, `tail=ring size`).
+        case loadingHistory
+        /// Step 2: the live stream (`follow=1`, `since` the last entry).
+        case following
+        /// The live stream ended: re-reading the tail and checking the container.
+        case finishing
+        case stopped(exitCode: Int)
+        /// The engine failed; a retry is scheduled.
+        case waitingRetry
+        case removed
+        case closed
+    }
+
+    private struct Subscriber {
+        let subscription: LogSubscription
+        /// Lines kept while the subscriber reads older history from the engine.
+        var catchUp: [LogLine]?
+        var catchUpDropped = 0
+    }
+
+    let id: String
+    let key: String
+    let loop: EventLoop
+    let client: DockerClient
+    private unowned let registry: LogHubRegistry
+    private let limits: Limits
+    private let metrics: ServerMetrics
+    private let logger: Logger
+    private(set) var info: ContainerInfo
+    private(set) var state = State.idle
+    private var ring: LogRing
+    /// True when the ring holds the container's whole log.
+    private var ringComplete = false
+    private var subscribers: [ObjectIdentifier: Subscriber] = [:]
+    private var waiting: [LogSubscription] = []
+    private var decoder: LogStreamDecoder
+    private var position: LogStreamDecoder.Position?
+    private var connection: DockerHTTPConnection?
+    private var status = 0
+    private var streamCounted = false
+    private var generation = 0
+    private var retryDelay = 0.5
+    private var lastDieExitCode: Int?
+    private var scratch: [UInt8] = []
+    private var historyCount = 0
+    private var announcedOutage = false
+
+    init(info: ContainerInfo, key: String, loop: EventLoop, client: DockerClient, registry: LogHubRegistry,
+         limits: Limits, metrics: ServerMetrics, logger: Logger) {
+        self.id = info.id
+        self.key = key
+        self.info = info
+        self.loop = loop
+        self.client = client
+        self.registry = registry
+        self.limits = limits
+        self.metrics = metrics
+        self.logger = logger
+        self.ring = LogRing(capacity: limits.ringLines)
+        self.decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes)
+    }
+
+    // MARK: subscribers
+
+    func subscribe(_ s: LogSubscription) {
+        loop.assertInLoop()
+        generation += 1 // cancels a pending linger close
+        switch state {
+        case .idle:
+            waiting.append(s)
+            attach(first: true)
+        case .loadingHistory:
+            waiting.append(s)
+        case .removed, .closed:
+            s.loop.execute { s.sendEvent(.object([("event", .string("removed"))])); s.close(code: 1000, reason: "container removed") }
+        default:
+            serve(s)
+        }
+    }
+
+    func unsubscribe(_ s: LogSubscription) {
+        loop.assertInLoop()
+        subscribers.removeValue(forKey: ObjectIdentifier(s))
+        waiting.removeAll { $0 === s }
+        guard subscribers.isEmpty && waiting.isEmpty else { return }
+        generation += 1
+        let g = generation
+        loop.schedule(after: limits.upstreamLingerSeconds) { [self] in
+            guard g == generation, subscribers.isEmpty, waiting.isEmpty else { return }
+            shutDown()
+        }
+    }
+
+    private func shutDown() {
+        state = .closed
+        closeUpstream()
+        registry.remove(self)
+        logger.debug("upstream closed", metadata: ["container": "\(info.name)"])
+    }
+
+    /// Sends the initial lines to a new subscriber: from the ring when it covers the request,
+    /// else the subscriber reads history itself and joins later (`completeCatchUp`).
+    private func serve(_ s: LogSubscription) {
+        let q = s.query
+        let lines = ring.lines
+        let selected = lines.filter { q.selects($0) && (q.since == nil || $0.timestamp >= q.since!) }
+        var covered = ringComplete
+        if !covered {
+            if let since = q.since {
+                covered = (ring.oldest.map { $0.timestamp < since } ?? false) && (q.tail == nil || selected.count >= q.tail! || true)
+            } else if let tail = q.tail {
+                covered = selected.count >= tail
+            }
+        }
+        if covered {
+            var initial = selected
+            if let tail = q.tail, initial.count > tail { initial = Array(initial.suffix(tail)) }
+            subscribers[ObjectIdentifier(s)] = Subscriber(subscription: s, catchUp: nil)
+            let stopped = stoppedEvent()
+            let first = initial
+            s.loop.execute {
+                s.deliverOwn(first)
+                if let stopped { s.sendEvent(stopped) }
+            }
+        } else {
+            subscribers[ObjectIdentifier(s)] = Subscriber(subscription: s, catchUp: lines)
+            s.loop.execute { s.startCatchUp() }
+        }
+    }
+
+    /// The subscriber has sent its history up to `after`; send it what came since.
+    func completeCatchUp(_ s: LogSubscription, after: (timestamp: Int64, count: Int)?) {
+        loop.assertInLoop()
+        guard var entry = subscribers[ObjectIdentifier(s)], let buffered = entry.catchUp else { return }
+        let q = s.query
+        var out: [LogLine] = []
+        var skip = after?.count ?? 0
+        for line in buffered where q.selects(line) {
+            if let since = q.since, line.timestamp < since { continue }
+            if let a = after {
+                if line.timestamp < a.timestamp { continue }
+                if line.timestamp == a.timestamp && skip > 0 { skip -= 1; continue }
+            }
+            out.append(line)
+        }
+        let dropped = entry.catchUpDropped
+        entry.catchUp = nil
+        subscribers[ObjectIdentifier(s)] = entry
+        let stopped = stoppedEvent()
+        let joined = out
+        s.loop.execute {
+            s.deliverOwn(joined)
+            if dropped > 0 { s.sendEvent(.object([("event", .string("dropped")), ("count", .int(Int64(dropped)))])) }
+            if let stopped { s.sendEvent(stopped) }
+        }
+    }
+
+    private func stoppedEvent() -> JSONValue? {
+        if case .stopped(let code) = state { return .object([("event", .string("end")), ("exitCode", .int(Int64(code)))]) }
+        return nil
+    }
+
+    private func broadcast(_ event: JSONValue) {
+        for entry in subscribers.values {
+            let s = entry.subscription
+            s.loop.execute { s.sendEvent(event) }
+        }
+    }
+
+    // MARK: lines
+
+    /// Puts a batch in the ring and sends it to every subscriber, each variant encoded once.
+    private func publish(_ lines: [LogLine]) {
+        guard !lines.isEmpty else { return }
+        metrics.lines(in: lines.count)
+        for line in lines { ring.append(line) }
+        if ring.evicted > 0 { ringComplete = false }
+        var byLoop: [Int: (EventLoop, [LogSubscription])] = [:]
+        var encoded: [DeliveryKey: ([UInt8], Int)] = [:]
+        for (oid, var entry) in subscribers {
+            if entry.catchUp != nil {
+                entry.catchUp!.append(contentsOf: lines)
+                let bound = max(limits.ringLines * 10, 10_000)
+                if entry.catchUp!.count > bound {
+                    let extra = entry.catchUp!.count - bound
+                    entry.catchUp!.removeFirst(extra)
+                    entry.catchUpDropped += extra
+                }
+                subscribers[oid] = entry
+                continue
+            }
+            let s = entry.subscription
+            if encoded[s.key] == nil {
+                var out: [UInt8] = []
+                out.reserveCapacity(lines.count * 100)
+                let n = LogFrameEncoder.append(lines, key: s.key, to: &out, scratch: &scratch)
+                encoded[s.key] = (out, n)
+            }
+            byLoop[s.loop.index, default: (s.loop, [])].1.append(s)
+        }
+        for (_, (targetLoop, subs)) in byLoop {
+            let frames = encoded
+            targetLoop.execute {
+                for s in subs {
+                    if let (bytes, n) = frames[s.key] { s.deliver(bytes, lines: n) }
+                }
+            }
+        }
+    }
+
+    // MARK: upstream
+
+    /// Attaches to the container: inspect, then history (first time) or resume, then follow.
+    private func attach(first: Bool) {
+        state = first ? .loadingHistory : .finishing
+        client.inspect(id, on: loop) { [self] result in
+            if case .closed = state { return }
+            switch result {
+            case .failure(.notFound):
+                containerRemoved()
+            case .failure(let e):
+                engineFailed(e)
+            case .success(let newInfo):
+                let restarted = !first && newInfo.startedAt != info.startedAt && !info.startedAt.isEmpty
+                let wasStopped: Bool
+                if case .stopped = state { wasStopped = true } else { wasStopped = false }
+                _ = wasStopped
+                info = newInfo
+                if restarted { broadcast(.object([("event", .string("restart"))])) }
+                if first {
+                    loadHistory()
+                } else {
+                    follow()
+                }
+            }
+        }
+    }
+
+    private var historyPhase = false
+
+    private func loadHistory() {
+        state = .loadingHistory
+        historyPhase = true
+        historyCount = 0
+        decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes)
+        openStream(follow: false, tail: limits.ringLines, since: nil)
+    }
+
+    private func follow() {
+        state = .following
+        historyPhase = false
+        decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position)
+        openStream(follow: true, tail: position == nil ? 0 : nil, since: position?.timestamp)
+        if !streamCounted { streamCounted = true; metrics.upstreamOpened() }
+        logger.debug("upstream opened", metadata: ["container": "\(info.name)"])
+    }
+
+    /// After a followed stream ends the engine may have left out a last line without a newline:
+    /// read the tail once more (`follow=0`, `since` the last entry), then decide.
+    private func rereadTail() {
+        state = .finishing
+        historyPhase = true
+        historyCount = -1
+        decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position)
+        openStream(follow: false, tail: nil, since: position?.timestamp ?? 0)
+    }
+
+    private func openStream(follow: Bool, tail: Int?, since: Int64?) {
+        status = 0
+        let q = LogQuery().engineQuery(follow: follow, tail: tail, since: since)
+        connection = client.stream("/containers/\(id)/logs?\(q)", on: loop, handler: self)
+    }
+
+    private func closeUpstream() {
+        connection?.close()
+        connection = nil
+        if streamCounted { streamCounted = false; metrics.upstreamClosed() }
+    }
+
+    func dockerResponseHead(_ head: HTTPResponseParser.Head) { status = head.status }
+
+    func dockerResponseBody(_ bytes: UnsafeRawBufferPointer) {
+        guard status == 200 else { return }
+        var batch: [LogLine] = []
+        do {
+            try decoder.decode(bytes) { batch.append($0) }
+        } catch {
+            connection?.close()
+            return
+        }
+        reportEngineErrors()
+        position = decoder.position
+        if historyCount >= 0 { historyCount += batch.count }
+        publish(batch)
+    }
+
+    private func reportEngineErrors() {
+        for message in decoder.takeEngineErrors() {
+            metrics.engineError()
+            logger.warning("engine error in log stream", metadata: ["container": "\(info.name)", "message": "\(message)"])
+            broadcast(.object([("event", .string("error")), ("message", .string(message))]))
+        }
+    }
+
+    func dockerResponseEnd(_ error: DockerError?) {
+        connection = nil
+        if case .closed = state { return }
+        if error == nil && status == 404 { containerRemoved(); return }
+        if let error { engineFailed(error); return }
+        if status != 200 { engineFailed(.engineStatus(status, "logs request failed")); return }
+        var tail: [LogLine] = []
+        decoder.finish { tail.append($0) }
+        position = decoder.position
+        publish(tail)
+        retryDelay = 0.5
+        if announcedOutage {
+            announcedOutage = false
+        }
+        switch state {
+        case .loadingHistory:
+            ringComplete = historyCount < limits.ringLines && ring.evicted == 0
+            let ready = waiting
+            waiting = []
+            follow()
+            for s in ready { serve(s) }
+        case .following:
+            rereadTail()
+        case .finishing:
+            checkAfterEnd()
+        default:
+            break
+        }
+    }
+
+    /// The stream is complete: running again (a restart raced us) → follow; else `end`.
+    private func checkAfterEnd() {
+        client.inspect(id, on: loop) { [self] result in
+            if case .closed = state { return }
+            switch result {
+            case .failure(.notFound): containerRemoved()
+            case .failure(let e): engineFailed(e)
+            case .success(let newInfo):
+                let restarted = newInfo.startedAt != info.startedAt
+                if newInfo.running {
+                    if restarted {
+                        broadcast(.object([("event", .string("end")), ("exitCode", .int(Int64(lastDieExitCode ?? 0)))]))
+                        broadcast(.object([("event", .string("restart"))]))
+                    }
+                    info = newInfo
+                    follow()
+                } else {
+                    info = newInfo
+                    state = .stopped(exitCode: newInfo.exitCode)
+                    if streamCounted { streamCounted = false; metrics.upstreamClosed() }
+                    broadcast(.object([("event", .string("end")), ("exitCode", .int(Int64(newInfo.exitCode)))]))
+                }
+            }
+        }
+    }
+
+    private func containerRemoved() {
+        state = .removed
+        closeUpstream()
+        for entry in subscribers.values {
+            let s = entry.subscription
+            s.loop.execute {
+                s.sendEvent(.object([("event", .string("removed"))]))
+                s.close(code: WebSocketCloseCode.normalClosure.rawValue, reason: "container removed")
+            }
+        }
+        for s in waiting {
+            s.loop.execute { s.sendEvent(.object([("event", .string("removed"))])); s.close(code: 1000, reason: "container removed") }
+        }
+        subscribers.removeAll()
+        waiting.removeAll()
+        registry.remove(self)
+    }
+
+    private func engineFailed(_ error: DockerError) {
+        metrics.engineError()
+        if streamCounted { streamCounted = false; metrics.upstreamClosed() }
+        let first: Bool
+        if case .loadingHistory = state { first = true } else { first = false }
+        state = .waitingRetry
+        if !announcedOutage {
+            announcedOutage = true
+            logger.warning("engine lost", metadata: ["engine": "\(client.name)", "container": "\(info.name)", "error": "\(error)"])
+            broadcast(.object([("event", .string("error")), ("message", .string("\(error.description); reconnecting"))]))
+        }
+        let delay = retryDelay
+        retryDelay = min(retryDelay * 2, 10)
+        let g = generation
+        loop.schedule(after: delay) { [self] in
+            guard case .waitingRetry = state else { return }
+            _ = g
+            attach(first: first && position == nil)
+        }
+    }
+
+    // MARK: engine events
+
+    func handleEvent(action: String, exitCode: Int?) {
+        loop.assertInLoop()
+        switch action {
+        case "die":
+            lastDieExitCode = exitCode
+        case "start":
+            switch state {
+            case .stopped:
+                broadcast(.object([("event", .string("restart"))]))
+                client.inspect(id, on: loop) { [self] result in
+                    if case .success(let newInfo) = result { info = newInfo }
+                    follow()
+                }
+            default:
+                break
+            }
+        case "destroy":
+            containerRemoved()
+        default:
+            break
+        }
+    }
+
+    /// The engine is reachable again: retry now rather than after the backoff.
+    func engineBack() {
+        loop.assertInLoop()
+        if case .waitingRetry = state {
+            retryDelay = 0.5
+            attach(first: position == nil && ring.count == 0)
+        }
+    }
+
+    var subscriberCount: Int { subscribers.count + waiting.count }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+
+/// All hubs, one per watched container per engine.
+final class LogHubRegistry: @unchecked Sendable {
+    // Invariant: `hubs` is guarded by `lock`.
+    private let lock = NSLock()
+    private var hubs: [String: LogHub] = [:]
+    private let group: EventLoopGroup
+    private let limits: Limits
+    private let metrics: ServerMetrics
+    private let logger: Logger
+
+    init(group: EventLoopGroup, limits: Limits, metrics: ServerMetrics, logger: Logger) {
+        self.group = group
+        self.limits = limits
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func hub(for info: ContainerInfo, client: DockerClient) -> LogHub {
+        let key = client.name + "/" + info.id
+        lock.lock(); defer { lock.unlock() }
+        if let h = hubs[key] { return h }
+        let h = LogHub(info: info, key: key, loop: group.next(), client: client, registry: self,
+                       limits: limits, metrics: metrics, logger: logger)
+        hubs[key] = h
+        return h
+    }
+
+    func remove(_ hub: LogHub) {
+        lock.lock(); defer { lock.unlock() }
+        if hubs[hub.key] === hub { hubs.removeValue(forKey: hub.key) }
+    }
+
+    /// Hubs of one engine (and, if given, one container).
+    func hubs(host: String, id: String? = nil) -> [LogHub] {
+        lock.lock(); defer { lock.unlock() }
+        if let id { return hubs[host + "/" + id].map { [$0] } ?? [] }
+        return hubs.values.filter { $0.client.name == host }
+    }
+
+    func containerEvent(host: String, id: String, action: String, exitCode: Int?) {
+        for h in hubs(host: host, id: id) { h.loop.execute { h.handleEvent(action: action, exitCode: exitCode) } }
+    }
+
+    func engineBack(host: String) {
+        for h in hubs(host: host) { h.loop.execute { h.engineBack() } }
+    }
+}

@@ -1,0 +1,30 @@
+/// The most recent lines of one container, bounded.
+struct LogRing: Sendable {
+    private var storage: [LogLine] = []
+    private var head = 0
+    let capacity: Int
+    /// Lines that fell out of the ring since it started.
+    private(set) var evicted = 0
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    var count: Int { storage.count }
+
+    mutating func append(_ line: LogLine) {
+        if storage.count < capacity {
+            storage.append(line)
+        } else {
+            storage[head] = line
+            head = (head + 1) % capacity
+            evicted += 1
+        }
+    }
+
+    /// Oldest first.
+    var lines: [LogLine] {
+        if head == 0 { return storage }
+        return Array(storage[head...]) + Array(storage[..<head])
+    }
+
+    var oldest: LogLine? { storage.isEmpty ? nil : storage[head] }
+}
