@@ -30,8 +30,11 @@ public struct LogStreamDecoder: Sendable {
     private var ttyState = TTYState.timestamp([])
     /// Entries at or before this position are skipped (already delivered).
     private var skipThrough: Position?
-    /// Position of the last entry seen.
-    public private(set) var position: Position?
+    /// Position of the last entry seen in this stream.
+    private var seen: Position?
+    /// Position of the last entry seen (in this stream, or before it when it has none yet).
+    public var position: Position? { seen ?? skipThroughInitial }
+    private let skipThroughInitial: Position?
     /// Messages the engine sent in-band on stream 3.
     public private(set) var engineErrors: [String] = []
 
@@ -40,7 +43,7 @@ public struct LogStreamDecoder: Sendable {
         self.demux = DockerLogDemultiplexer(maxFrameBytes: max(4 * 1024 * 1024, maxLineBytes + 1024))
         self.assembler = LogLineAssembler(maxLineBytes: maxLineBytes)
         self.skipThrough = resumeAfter
-        self.position = resumeAfter
+        self.skipThroughInitial = resumeAfter
     }
 
     public mutating func decode(_ input: UnsafeRawBufferPointer, emit: (LogLine) -> Void) throws(DecodeError) {
@@ -73,10 +76,11 @@ public struct LogStreamDecoder: Sendable {
 
     /// Records the entry's position; false when it was delivered before (resume).
     private mutating func admit(_ timestamp: Int64) -> Bool {
-        if let p = position, p.timestamp == timestamp { position!.count += 1 } else { position = Position(timestamp: timestamp, count: 1) }
+        // `since` is inclusive, so a resumed stream repeats every entry stamped `since`: count them afresh.
+        if let p = seen, p.timestamp == timestamp { seen!.count += 1 } else { seen = Position(timestamp: timestamp, count: 1) }
         guard let skip = skipThrough else { return true }
         if timestamp < skip.timestamp { return false }
-        if timestamp == skip.timestamp && position!.count <= skip.count { return false }
+        if timestamp == skip.timestamp && seen!.count <= skip.count { return false }
         skipThrough = nil
         return true
     }
