@@ -55,6 +55,7 @@ class WS:
                 self.body, self.buf = self.buf[:n], self.buf[n:]
 
     def _read_until(self, marker):
+        self.buf, self.pos = self.buf[getattr(self, "pos", 0):], 0
         while marker not in self.buf:
             d = self.sock.recv(65536)
             if not d:
@@ -65,12 +66,18 @@ class WS:
         return out
 
     def _read_exact(self, n):
-        while len(self.buf) < n:
+        # An offset into the buffer keeps reading many small frames linear in time.
+        pos = getattr(self, "pos", 0)
+        while len(self.buf) - pos < n:
             d = self.sock.recv(1 << 20)
             if not d:
                 raise ConnectionError("closed")
-            self.buf += d
-        out, self.buf = self.buf[:n], self.buf[n:]
+            self.buf = self.buf[pos:] + d
+            pos = 0
+        out = self.buf[pos:pos + n]
+        self.pos = pos + n
+        if self.pos > (1 << 20):
+            self.buf, self.pos = self.buf[self.pos:], 0
         return out
 
     def send_raw(self, data):

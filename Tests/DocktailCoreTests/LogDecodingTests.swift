@@ -97,6 +97,9 @@ final class LogDecodingTests: XCTestCase {
         let again = frame(1, "\(t2) b\n") + frame(2, "\(t2) c\n") + frame(1, "\(t2) d\n")
         let resumed = try decodeLines(again, tty: false, resume: d.position)
         XCTAssertEqual(resumed.map(\.textString), ["d"])
+        // Stamps only grow within a stream: an stderr entry older than the stdout mark is new.
+        let p = LogStreamDecoder.Position(stdout: .init(timestamp: 5, count: 1), stderr: .init(timestamp: 2, count: 1))
+        XCTAssertEqual(p.resumeTimestamp, 2)
     }
 
     func testTimestamps() {

@@ -18,6 +18,8 @@ struct OutputQueue {
     private(set) var byteCount = 0
     /// Lines dropped since the last time the count was taken.
     private(set) var droppedLines = 0
+    /// Lines dropped over the queue's life.
+    private(set) var droppedTotal = 0
 
     var isEmpty: Bool { head == chunks.count }
 
@@ -38,6 +40,7 @@ struct OutputQueue {
             if byteCount > limit && c.lines > 0 && !onWire {
                 byteCount -= c.bytes.count
                 droppedLines += c.lines
+                droppedTotal += c.lines
             } else {
                 keep.append(c)
             }

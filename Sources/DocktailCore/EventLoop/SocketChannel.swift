@@ -130,6 +130,9 @@ public final class SocketChannel: @unchecked Sendable {
         }
     }
 
+    /// Lines dropped under backpressure over the channel's life.
+    public var droppedLinesTotal: Int { output.droppedTotal }
+
     /// Lines dropped under backpressure since last asked.
     public func takeDroppedLines() -> Int { output.takeDroppedLines() }
 

@@ -30,6 +30,9 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         /// Lines kept while the subscriber reads older history from the engine.
         var catchUp: [LogLine]?
         var catchUpDropped = 0
+        /// After a catch-up: live lines at or before these marks were in the subscriber's history
+        /// already (its own read may have run ahead of this hub's stream).
+        var joinFilter: LogStreamDecoder.Position?
     }
 
     let id: String
@@ -48,7 +51,7 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
     private var subscribers: [ObjectIdentifier: Subscriber] = [:]
     private var waiting: [LogSubscription] = []
     private var decoder: LogStreamDecoder
-    private var position: LogStreamDecoder.Position?
+    private var position = LogStreamDecoder.Position()
     private var connection: DockerHTTPConnection?
     private var status = 0
     private var streamCounted = false
@@ -142,31 +145,42 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         }
     }
 
-    /// The subscriber has sent its history up to `after`; send it what came since.
-    func completeCatchUp(_ s: LogSubscription, after: (timestamp: Int64, count: Int)?) {
+    /// The subscriber has sent its history up to `after` (per stream); send it what came since.
+    func completeCatchUp(_ s: LogSubscription, after: LogStreamDecoder.Position) {
         loop.assertInLoop()
         guard var entry = subscribers[ObjectIdentifier(s)], let buffered = entry.catchUp else { return }
-        let q = s.query
-        var out: [LogLine] = []
-        var skip = after?.count ?? 0
-        for line in buffered where q.selects(line) {
-            if let since = q.since, line.timestamp < since { continue }
-            if let a = after {
-                if line.timestamp < a.timestamp { continue }
-                if line.timestamp == a.timestamp && skip > 0 { skip -= 1; continue }
-            }
-            out.append(line)
-        }
+        var filter = after
+        let out = Self.filterJoin(buffered, query: s.query, filter: &filter)
         let dropped = entry.catchUpDropped
+        logger.debug("catch-up joined", metadata: ["container": "\(info.name)", "buffered": "\(buffered.count)", "delivered": "\(out.count)"])
         entry.catchUp = nil
+        entry.joinFilter = filter.stdout == nil && filter.stderr == nil ? nil : filter
         subscribers[ObjectIdentifier(s)] = entry
         let stopped = stoppedEvent()
-        let joined = out
         s.loop.execute {
-            s.deliverOwn(joined)
+            s.deliverOwn(out)
             if dropped > 0 { s.sendEvent(.object([("event", .string("dropped")), ("count", .int(Int64(dropped)))])) }
             if let stopped { s.sendEvent(stopped) }
         }
+    }
+
+    /// Lines after the join point, per stream. A stream's mark is cleared at its first newer
+    /// line, so the filter ends as soon as the hub has caught up with the subscriber's history.
+    static func filterJoin(_ lines: [LogLine], query q: LogQuery, filter: inout LogStreamDecoder.Position) -> [LogLine] {
+        var out: [LogLine] = []
+        var counts: [LogStream: (Int64, Int)] = [:]
+        for line in lines where q.selects(line) {
+            if let since = q.since, line.timestamp < since { continue }
+            if let mark = filter[line.stream] {
+                let n: Int
+                if let c = counts[line.stream], c.0 == line.timestamp { n = c.1 + 1 } else { n = 1 }
+                counts[line.stream] = (line.timestamp, n)
+                if mark.covers(line.timestamp, n) { continue }
+                filter[line.stream] = nil
+            }
+            out.append(line)
+        }
+        return out
     }
 
     private func stoppedEvent() -> JSONValue? {
@@ -204,6 +218,13 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
                 continue
             }
             let s = entry.subscription
+            if var filter = entry.joinFilter {
+                let own = Self.filterJoin(lines, query: s.query, filter: &filter)
+                entry.joinFilter = filter.stdout == nil && filter.stderr == nil ? nil : filter
+                subscribers[oid] = entry
+                s.loop.execute { s.deliverOwn(own) }
+                continue
+            }
             if encoded[s.key] == nil {
                 var out: [UInt8] = []
                 out.reserveCapacity(lines.count * 100)
@@ -264,7 +285,8 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         state = .following
         historyPhase = false
         decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position)
-        openStream(follow: true, tail: position == nil ? 0 : nil, since: position?.timestamp)
+        let since = position.resumeTimestamp
+        openStream(follow: true, tail: since == nil ? 0 : nil, since: since)
         if !streamCounted { streamCounted = true; metrics.upstreamOpened() }
         logger.debug("upstream opened", metadata: ["container": "\(info.name)"])
     }
@@ -276,11 +298,12 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         historyPhase = true
         historyCount = -1
         decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position)
-        openStream(follow: false, tail: nil, since: position?.timestamp ?? 0)
+        openStream(follow: false, tail: nil, since: position.resumeTimestamp ?? 0)
     }
 
     private func openStream(follow: Bool, tail: Int?, since: Int64?) {
         status = 0
+        logger.debug("upstream request", metadata: ["container": "\(info.name)", "follow": "\(follow)", "tail": "\(tail.map(String.init) ?? "all")"])
         let q = LogQuery().engineQuery(follow: follow, tail: tail, since: since)
         connection = client.stream("/containers/\(id)/logs?\(q)", on: loop, handler: self)
     }
@@ -407,7 +430,7 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         loop.schedule(after: delay) { [self] in
             guard case .waitingRetry = state else { return }
             _ = g
-            attach(first: first && position == nil)
+            attach(first: first && position.resumeTimestamp == nil)
         }
     }
 
@@ -441,7 +464,7 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         loop.assertInLoop()
         if case .waitingRetry = state {
             retryDelay = 0.5
-            attach(first: position == nil && ring.count == 0)
+            attach(first: position.resumeTimestamp == nil && ring.count == 0)
         }
     }
 

@@ -5,11 +5,43 @@
 /// that same timestamp) so a stream re-opened with `since=` can skip what was already delivered:
 /// the engine's `since` is inclusive.
 public struct LogStreamDecoder: Sendable {
-    /// Position in a container's log: entries up to and including the `count`-th entry stamped `timestamp`.
-    public struct Position: Sendable, Equatable {
+    /// A point in one stream: up to and including the `count`-th entry stamped `timestamp`.
+    public struct Mark: Sendable, Equatable {
         public var timestamp: Int64
         public var count: Int
         public init(timestamp: Int64, count: Int) { self.timestamp = timestamp; self.count = count }
+
+        /// Whether an entry stamped `ts`, the `n`-th with that stamp, lies at or before this mark.
+        func covers(_ ts: Int64, _ n: Int) -> Bool { ts < timestamp || (ts == timestamp && n <= count) }
+    }
+
+    /// Position in a container's log, per stream. The engine stamps stdout and stderr in two
+    /// separate readers, so stamps only increase within a stream, not across the two.
+    public struct Position: Sendable, Equatable {
+        public var stdout: Mark?
+        public var stderr: Mark?
+        public init(stdout: Mark? = nil, stderr: Mark? = nil) { self.stdout = stdout; self.stderr = stderr }
+
+        public subscript(stream: LogStream) -> Mark? {
+            get { stream == .stdout ? stdout : stderr }
+            set { if stream == .stdout { stdout = newValue } else { stderr = newValue } }
+        }
+
+        /// The `since` to resume from: the older of the two marks (inclusive; the rest is skipped).
+        public var resumeTimestamp: Int64? {
+            switch (stdout, stderr) {
+            case let (a?, b?): return min(a.timestamp, b.timestamp)
+            case let (a?, nil): return a.timestamp
+            case let (nil, b?): return b.timestamp
+            default: return nil
+            }
+        }
+
+        /// Counts an entry; returns its number among entries of its stream with the same stamp.
+        mutating func advance(_ stream: LogStream, _ ts: Int64) -> Int {
+            if let m = self[stream], m.timestamp == ts { self[stream]!.count += 1 } else { self[stream] = Mark(timestamp: ts, count: 1) }
+            return self[stream]!.count
+        }
     }
 
     public enum DecodeError: Error, Equatable, Sendable {
@@ -29,12 +61,14 @@ public struct LogStreamDecoder: Sendable {
     private var assembler: LogLineAssembler
     private var ttyState = TTYState.timestamp([])
     /// Entries at or before this position are skipped (already delivered).
-    private var skipThrough: Position?
-    /// Position of the last entry seen in this stream.
-    private var seen: Position?
-    /// Position of the last entry seen (in this stream, or before it when it has none yet).
-    public var position: Position? { seen ?? skipThroughInitial }
-    private let skipThroughInitial: Position?
+    private var skipThrough: Position
+    /// Entries seen in this response, per stream.
+    private var seen = Position()
+    /// Position of the last entries seen (in this response, or before it for a stream that has none yet).
+    public var position: Position {
+        Position(stdout: seen.stdout ?? skipThroughInitial.stdout, stderr: seen.stderr ?? skipThroughInitial.stderr)
+    }
+    private let skipThroughInitial: Position
     /// Messages the engine sent in-band on stream 3.
     public private(set) var engineErrors: [String] = []
 
@@ -42,8 +76,8 @@ public struct LogStreamDecoder: Sendable {
         self.tty = tty
         self.demux = DockerLogDemultiplexer(maxFrameBytes: max(4 * 1024 * 1024, maxLineBytes + 1024))
         self.assembler = LogLineAssembler(maxLineBytes: maxLineBytes)
-        self.skipThrough = resumeAfter
-        self.skipThroughInitial = resumeAfter
+        self.skipThrough = resumeAfter ?? Position()
+        self.skipThroughInitial = resumeAfter ?? Position()
     }
 
     public mutating func decode(_ input: UnsafeRawBufferPointer, emit: (LogLine) -> Void) throws(DecodeError) {
@@ -75,13 +109,12 @@ public struct LogStreamDecoder: Sendable {
     }
 
     /// Records the entry's position; false when it was delivered before (resume).
-    private mutating func admit(_ timestamp: Int64) -> Bool {
+    private mutating func admit(_ stream: LogStream, _ timestamp: Int64) -> Bool {
         // `since` is inclusive, so a resumed stream repeats every entry stamped `since`: count them afresh.
-        if let p = seen, p.timestamp == timestamp { seen!.count += 1 } else { seen = Position(timestamp: timestamp, count: 1) }
-        guard let skip = skipThrough else { return true }
-        if timestamp < skip.timestamp { return false }
-        if timestamp == skip.timestamp && seen!.count <= skip.count { return false }
-        skipThrough = nil
+        let n = seen.advance(stream, timestamp)
+        guard let skip = skipThrough[stream] else { return true }
+        if skip.covers(timestamp, n) { return false }
+        skipThrough[stream] = nil
         return true
     }
 
@@ -94,12 +127,12 @@ public struct LogStreamDecoder: Sendable {
         guard space < payload.count, let ts = DockerTimestamp.parse(tsText) else {
             // No timestamp (should not happen with timestamps=1): stamp it now.
             let now = MonotonicClock.wallNanoseconds()
-            guard admit(now) else { return }
+            guard admit(stream, now) else { return }
             let text = Array(DockerTimestamp.format(now).utf8)
             text.withUnsafeBytes { assembler.add(stream: stream, timestamp: now, timestampText: $0, content: payload, emit: emit) }
             return
         }
-        guard admit(ts) else { return }
+        guard admit(stream, ts) else { return }
         assembler.add(stream: stream, timestamp: ts, timestampText: tsText,
                       content: UnsafeRawBufferPointer(rebasing: payload[(space + 1)...]), emit: emit)
     }
@@ -116,13 +149,13 @@ public struct LogStreamDecoder: Sendable {
                 i += 1
                 if c == 0x20 {
                     let ts = text.withUnsafeBytes { DockerTimestamp.parse($0) } ?? MonotonicClock.wallNanoseconds()
-                    let skip = !admit(ts)
+                    let skip = !admit(.stdout, ts)
                     ttyState = .content(count: 0, timestamp: ts, timestampText: text, skip: skip)
                 } else if text.count > 40 {
                     // Not a timestamp: treat what we have as content stamped now.
                     let now = MonotonicClock.wallNanoseconds()
                     let stamp = Array(DockerTimestamp.format(now).utf8)
-                    _ = admit(now)
+                    _ = admit(.stdout, now)
                     text.append(c)
                     stamp.withUnsafeBytes { st in text.withUnsafeBytes { assembler.add(stream: .stdout, timestamp: now, timestampText: st, content: $0, emit: emit) } }
                     ttyState = .content(count: text.count, timestamp: now, timestampText: stamp, skip: false)

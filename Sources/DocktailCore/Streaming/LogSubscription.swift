@@ -25,8 +25,19 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
     private var mode = Mode.starting
     private weak var ws: WebSocketConnection?
     private var scratch: [UInt8] = []
-    /// Last line sent from history, and how many history lines shared its timestamp (the join point).
-    private var historyEnd: (timestamp: Int64, count: Int)?
+    /// Per stream, the last line sent from history and how many shared its stamp (the join point).
+    private var historyEnd = LogStreamDecoder.Position()
+    /// With one stream selected, the engine's `tail` counts lines of both streams: docktail asks
+    /// for more (doubling) until it has `want` lines of the selected stream or the whole log.
+    private struct SelectedTail {
+        var want: Int
+        var requested: Int
+        var fetched = 0
+        var kept: [LogLine] = []
+    }
+    private var selectedTail: SelectedTail?
+    private var fetchArguments: (join: Bool, since: Int64?, until: Int64?, follow: Bool)?
+
     /// History above this many queued bytes pauses the engine read.
     private static let highWater = 1024 * 1024
 
@@ -65,7 +76,6 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
     func webSocketDidDrain(_ connection: WebSocketConnection, droppedLines: Int) {
         if case .fetching(let fetch, _) = mode { fetch.resume() }
         if droppedLines > 0 {
-            metrics.dropped(droppedLines)
             sendEvent(.object([("event", .string("dropped")), ("count", .int(Int64(droppedLines)))]))
         }
     }
@@ -113,31 +123,53 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
     // MARK: history from the engine
 
     private func startFetch(joinHubAfter: Bool, tail: Int?, since: Int64?, until: Int64?, follow: Bool) {
+        var tail = tail
+        var stdout = query.stdout, stderr = query.stderr
+        if let want = tail, want > 0, !(stdout && stderr), !follow {
+            if selectedTail == nil { selectedTail = SelectedTail(want: want, requested: max(want * 2, 100)) }
+            tail = selectedTail!.requested
+            stdout = true
+            stderr = true
+            fetchArguments = (joinHubAfter, since, until, follow)
+        }
         let fetch = LogFetch(loop: loop, tty: info.tty, maxLineBytes: limits.maxLineBytes, metrics: metrics,
                              onLines: { [weak self] lines in self?.historyLines(lines) },
                              onEnd: { [weak self] error in self?.historyEnded(error) })
         mode = .fetching(fetch, joinHubAfter: joinHubAfter)
-        let q = query.engineQuery(follow: follow, tail: tail, since: since, until: until, stdout: query.stdout, stderr: query.stderr)
+        let q = query.engineQuery(follow: follow, tail: tail, since: since, until: until, stdout: stdout, stderr: stderr)
         fetch.start(client: client, containerID: info.id, query: q)
     }
 
     private func historyLines(_ lines: [LogLine]) {
         guard let ws, case .fetching(let fetch, _) = mode else { return }
+        if selectedTail != nil {
+            selectedTail!.fetched += lines.count
+            selectedTail!.kept.append(contentsOf: lines.filter { key.selects($0) })
+            if selectedTail!.kept.count > selectedTail!.want { selectedTail!.kept.removeFirst(selectedTail!.kept.count - selectedTail!.want) }
+            return
+        }
         var out: [UInt8] = []
         out.reserveCapacity(lines.count * 96)
         let n = LogFrameEncoder.append(lines, key: key, to: &out, scratch: &scratch)
         // History is never dropped: it goes out as control-class data and the engine read
         // pauses while the client is behind.
         if n > 0 { ws.send(encodedFrames: out, lines: 0) }
-        for line in lines where key.selects(line) {
-            if let h = historyEnd, h.timestamp == line.timestamp { historyEnd = (h.timestamp, h.count + 1) }
-            else { historyEnd = (line.timestamp, 1) }
-        }
+        for line in lines where key.selects(line) { _ = historyEnd.advance(line.stream, line.timestamp) }
         if ws.channel.queuedBytes > Self.highWater { fetch.pause() }
     }
 
     private func historyEnded(_ error: DockerError?) {
         guard case .fetching(_, let join) = mode else { return }
+        if error == nil, let t = selectedTail, let args = fetchArguments {
+            if t.kept.count < t.want && t.fetched >= t.requested {
+                // Not enough lines of the selected stream yet, and the log has more: ask for more.
+                selectedTail = SelectedTail(want: t.want, requested: t.requested * 4)
+                startFetch(joinHubAfter: args.join, tail: t.want, since: args.since, until: args.until, follow: args.follow)
+                return
+            }
+            selectedTail = nil
+            historyLines(t.kept)
+        }
         if let error {
             metrics.engineError()
             sendEvent(.object([("event", .string("error")), ("message", .string(error.description))]))

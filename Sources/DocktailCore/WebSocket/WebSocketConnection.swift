@@ -65,8 +65,11 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
     /// dropped under backpressure.
     public func send(encodedFrames: [UInt8], lines: Int = 0) {
         guard case .open = state else { return }
+        let droppedBefore = channel.droppedLinesTotal
         channel.write(encodedFrames, lines: lines)
         metrics?.framesOut(lines > 0 ? lines : 1, bytes: encodedFrames.count)
+        let dropped = channel.droppedLinesTotal - droppedBefore
+        if dropped > 0 { metrics?.dropped(dropped) }
     }
 
     public func sendText(_ text: String) {
