@@ -208,13 +208,14 @@ public struct HTTPRequestParser: Sendable {
         var normalisedTarget = targetString
         if !targetString.hasPrefix("/") && targetString != "*" {
             // absolute-form (RFC 9112 §3.2.2): keep only the path and query.
-            if let scheme = targetString.range(of: "://"),
-               let slash = targetString[scheme.upperBound...].firstIndex(of: "/") {
-                normalisedTarget = String(targetString[slash...])
-            } else if targetString.contains("://") {
-                normalisedTarget = "/"
-            } else {
+            let t = Array(target)
+            guard let schemeEnd = (0..<max(0, t.count - 2)).first(where: { t[$0] == 0x3A && t[$0 + 1] == 0x2F && t[$0 + 2] == 0x2F }) else {
                 throw .badRequest("invalid request target")
+            }
+            if let slash = t[(schemeEnd + 3)...].firstIndex(of: 0x2F) {
+                normalisedTarget = String(decoding: t[slash...], as: UTF8.self)
+            } else {
+                normalisedTarget = "/"
             }
         }
         return HTTPRequest(method: String(decoding: method, as: UTF8.self), target: normalisedTarget, versionMinor: minor)

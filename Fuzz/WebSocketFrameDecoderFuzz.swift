@@ -1,0 +1,33 @@
+// libFuzzer target: the WebSocket frame decoder and message assembler must never crash, and
+// must give the same messages (or the same error) for any split of the input.
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzWebSocketFrameDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+
+    func run(_ pieces: [[UInt8]]) -> ([WebSocketMessage], WebSocketProtocolError?) {
+        var decoder = WebSocketFrameDecoder(maxMessageBytes: 4096)
+        var assembler = WebSocketMessageAssembler()
+        var out: [WebSocketMessage] = []
+        for piece in pieces {
+            let result: Result<Void, WebSocketProtocolError> = piece.withUnsafeBytes { raw in
+                do {
+                    try decoder.decode(raw) { frame throws(WebSocketProtocolError) in
+                        if let m = try assembler.push(frame) { out.append(m) }
+                    }
+                    return .success(())
+                } catch {
+                    return .failure(error as! WebSocketProtocolError)
+                }
+            }
+            if case .failure(let e) = result { return (out, e) }
+        }
+        return (out, nil)
+    }
+
+    let whole = run([bytes])
+    let cut = size > 0 ? Int(bytes[0]) % (size + 1) : 0
+    let split = run([Array(bytes[..<cut]), Array(bytes[cut...])])
+    precondition(whole.0 == split.0 && whole.1 == split.1, "split changed the result")
+    return 0
+}
