@@ -21,7 +21,7 @@ def test_static_files_conditional_and_head(server):
     head = raw_http(server.port, b"HEAD /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK\r\n") and head.endswith(b"\r\n\r\n")
     assert f"Content-Length: {len(body)}".encode() in head
-    for path, ctype in [("/app.js", "text/javascript; charset=utf-8"), ("/style.css", "text/css; charset=utf-8")]:
+    for path, ctype in [("/docktail-log.js", "text/javascript; charset=utf-8"), ("/css/app.css", "text/css; charset=utf-8"), ("/favicon.svg", "image/svg+xml")]:
         status, headers, _ = server.get(path)
         assert status == 200 and headers["Content-Type"] == ctype, path
 

@@ -107,6 +107,7 @@ public final class DocktailServer: @unchecked Sendable {
             respond(ctx, .json(200, .array(hosts)))
         }
         router.get("/api/containers") { [self] ctx in listContainers(ctx) }
+        router.get("/api/containers/{ref}") { [self] ctx in inspectContainer(ctx) }
         router.get("/events") { [self] ctx in
             guard ctx.request.isWebSocketUpgrade else { respond(ctx, .error(426, "/events is a WebSocket endpoint")); return }
             ctx.upgrade(to: EventsSubscription(loop: ctx.loop, broadcaster: broadcaster))
@@ -135,7 +136,7 @@ public final class DocktailServer: @unchecked Sendable {
         let ref = ctx.parameters["ref"] ?? ""
         guard ctx.request.isWebSocketUpgrade else {
             // The viewer page, whatever the ref: the page itself opens the WebSocket.
-            files.serve(segments: ["index.html"], request: ctx.request, loop: ctx.loop) { [self] response in
+            files.serve(segments: ["viewer.html"], request: ctx.request, loop: ctx.loop) { [self] response in
                 var r = response
                 if r.status == 200 || r.status == 304 { r.headers.replace("Cache-Control", "no-cache") }
                 respond(ctx, r)
@@ -170,6 +171,32 @@ public final class DocktailServer: @unchecked Sendable {
         }
     }
 
+    static func containerJSON(_ c: ContainerInfo, host: String) -> JSONValue {
+        .object([("id", .string(c.id)), ("name", .string(c.name)), ("image", .string(c.image)),
+                 ("state", .string(c.state)), ("status", .string(c.status)), ("created", .int(c.created)),
+                 ("host", .string(host)), ("tty", .bool(c.tty))])
+    }
+
+    /// One container (name, id or id prefix), for pages that need to know whether it exists.
+    private func inspectContainer(_ ctx: RequestContext) {
+        let ref = ctx.parameters["ref"] ?? ""
+        guard let client = client(named: ctx.query["host"]) else {
+            respond(ctx, ErrorMapping.response(for: DockerError.unknownHost(ctx.query["host"] ?? "")))
+            return
+        }
+        client.inspect(ref, on: ctx.loop) { [self] result in
+            switch result {
+            case .failure(let e): respond(ctx, ErrorMapping.response(for: e))
+            case .success(let info):
+                guard access.isVisible(name: info.name, labels: info.labels) else {
+                    respond(ctx, ErrorMapping.response(for: DockerError.notFound("no such container: \(ref)")))
+                    return
+                }
+                respond(ctx, .json(200, Self.containerJSON(info, host: client.name)))
+            }
+        }
+    }
+
     private func listContainers(_ ctx: RequestContext) {
         let all = ctx.query["all"] == "1" || ctx.query["all"] == "true"
         var remaining = clients.count
@@ -188,9 +215,7 @@ public final class DocktailServer: @unchecked Sendable {
                 var items: [JSONValue] = []
                 for (index, list) in results.sorted(by: { $0.0 < $1.0 }) {
                     for c in list where access.isVisible(name: c.name, labels: c.labels) {
-                        items.append(.object([("id", .string(c.id)), ("name", .string(c.name)), ("image", .string(c.image)),
-                                              ("state", .string(c.state)), ("status", .string(c.status)), ("created", .int(c.created)),
-                                              ("host", .string(clients[index].name)), ("tty", .bool(c.tty))]))
+                        items.append(Self.containerJSON(c, host: clients[index].name))
                     }
                 }
                 respond(ctx, .json(200, .array(items)))

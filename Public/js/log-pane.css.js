@@ -1,0 +1,60 @@
+// Styles of <docktail-log>, adopted into its shadow root as a constructed stylesheet, so they
+// need no inline <style> (which the Content-Security-Policy forbids) and cannot leak out.
+export const css = `
+:host { display: flex; flex-direction: column; min-height: 120px; height: 100%;
+  --bg: #ffffff; --fg: #1f2328; --muted: #656d76; --border: #d0d7de; --bar: #f6f8fa;
+  --stderr: #cf222e; --stderr-bg: #ffebe9; --warn: #9a6700; --warn-bg: #fff8c5; --info: #0969da; --debug: #8c959f;
+  --mark: #ffd33d; --current: #fb8f44; --accent: #0969da; --event: #6e7781;
+  font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
+  color: var(--fg); background: var(--bg); border: 1px solid var(--border); border-radius: 6px; overflow: hidden;
+  contain: content; position: relative; }
+:host([theme="dark"]) { --bg: #0d1117; --fg: #e6edf3; --muted: #8d96a0; --border: #30363d; --bar: #161b22;
+  --stderr: #ff7b72; --stderr-bg: #2d1214; --warn: #d29922; --warn-bg: #2b2111; --info: #58a6ff; --debug: #6e7681;
+  --mark: #9e6a03; --current: #bd561d; --accent: #58a6ff; --event: #8b949e; }
+@media (prefers-color-scheme: dark) {
+  :host(:not([theme="light"])) { --bg: #0d1117; --fg: #e6edf3; --muted: #8d96a0; --border: #30363d; --bar: #161b22;
+    --stderr: #ff7b72; --stderr-bg: #2d1214; --warn: #d29922; --warn-bg: #2b2111; --info: #58a6ff; --debug: #6e7681;
+    --mark: #9e6a03; --current: #bd561d; --accent: #58a6ff; --event: #8b949e; }
+}
+.bar { display: flex; flex-wrap: wrap; gap: 4px 6px; align-items: center; padding: 4px 6px; background: var(--bar);
+  border-bottom: 1px solid var(--border); font: 12px system-ui, sans-serif; }
+.bar .title { font-weight: 600; margin-right: 4px; max-width: 24ch; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.state { padding: 0 6px; border-radius: 10px; background: var(--border); color: var(--fg); }
+.state.live { background: #1a7f37; color: #fff; }
+.state.reconnecting, .state.connecting { background: #9a6700; color: #fff; }
+.state.stopped, .state.error, .state.not.found, .state.unauthorized, .state.unreachable { background: #cf222e; color: #fff; }
+.state.removed { background: #6e7781; color: #fff; }
+.count, .matches { color: var(--muted); font-variant-numeric: tabular-nums; }
+.spacer { flex: 1; }
+input.search { width: 16ch; min-width: 8ch; flex: 0 1 22ch; font: inherit; padding: 2px 6px; border: 1px solid var(--border);
+  border-radius: 4px; background: var(--bg); color: var(--fg); }
+input.search.invalid { border-color: var(--stderr); }
+button, select { font: inherit; padding: 1px 6px; border: 1px solid var(--border); border-radius: 4px; background: var(--bg);
+  color: var(--fg); cursor: pointer; }
+button[aria-pressed="true"] { background: var(--accent); color: var(--bg); border-color: var(--accent); }
+button:focus-visible, select:focus-visible, input:focus-visible, .log:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
+.log { flex: 1; overflow: auto; padding: 2px 0; outline: none; overscroll-behavior: contain; }
+.line { padding: 0 8px 0 6px; border-left: 3px solid transparent; white-space: pre-wrap; word-break: break-all; }
+.nowrap .line { white-space: pre; word-break: normal; }
+.line:hover { background: color-mix(in srgb, var(--border) 35%, transparent); }
+.line.stderr { border-left-color: var(--stderr); color: var(--stderr); background: color-mix(in srgb, var(--stderr-bg) 60%, transparent); }
+.line.lvl-error { border-left-color: var(--stderr); }
+.line.lvl-error .lvl { color: var(--stderr); }
+.line.lvl-warn { border-left-color: var(--warn); background: color-mix(in srgb, var(--warn-bg) 55%, transparent); }
+.line.lvl-info .lvl { color: var(--info); }
+.line.lvl-debug { color: var(--debug); }
+.lvl { display: inline-block; width: 5ch; margin-right: 1ch; font-size: 11px; font-weight: 600; text-transform: uppercase; user-select: none; }
+.ts { color: var(--muted); margin-right: 1ch; user-select: none; }
+.hide-ts .ts { display: none; }
+.hide-stdout .line.stdout, .hide-stderr .line.stderr { display: none; }
+.only-matches .line:not(.match):not(.event) { display: none; }
+.line.event { color: var(--event); font-style: italic; border-left-color: var(--event); }
+mark { background: var(--mark); color: inherit; border-radius: 2px; }
+mark.current { background: var(--current); }
+.json-toggle { font-size: 11px; padding: 0 4px; margin-right: 6px; }
+pre.json { margin: 2px 0 2px 2ch; white-space: pre-wrap; }
+.newlines { position: absolute; right: 16px; bottom: 14px; padding: 4px 10px; border-radius: 14px; background: var(--accent);
+  color: var(--bg); border: none; box-shadow: 0 2px 6px rgba(0,0,0,.25); font: 12px system-ui, sans-serif; }
+.newlines[hidden] { display: none; }
+:host([chrome="none"]) .bar { display: none; }
+`;
