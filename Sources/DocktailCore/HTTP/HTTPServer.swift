@@ -64,9 +64,8 @@ public final class HTTPServer: @unchecked Sendable {
             let peer = SocketAddress.peerName(of: fd)
             guard limiter.acquire(peer) else {
                 metrics.rejected()
-                let r = HTTPResponse.error(503, "too many connections").serialized(keepAlive: false)
-                _ = r.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                Glibc.close(fd)
+                let loop = group.next()
+                loop.execute { RejectedConnection(fd: fd, loop: loop).start() }
                 continue
             }
             metrics.connectionOpened()
@@ -103,6 +102,28 @@ private final class ConnectionReleaser: @unchecked Sendable {
     init(channel: SocketChannel, server: HTTPServer, peer: String) {
         channel.onClose.append { server.released(peer: peer) }
     }
+}
+
+/// A connection over the caps: it gets a 503, its request is read and dropped (closing with
+/// unread input would reset the connection and lose the answer), and it is closed within a second.
+private final class RejectedConnection: SocketChannelHandler, @unchecked Sendable {
+    // Invariant: confined to the channel's loop.
+    let channel: SocketChannel
+
+    init(fd: Int32, loop: EventLoop) {
+        channel = SocketChannel(fd: fd, loop: loop)
+    }
+
+    func start() {
+        channel.handler = self
+        channel.start()
+        channel.write(HTTPResponse.error(503, "too many connections").serialized(keepAlive: false))
+        Glibc.shutdown(channel.fd, Int32(SHUT_WR))
+        channel.loop.schedule(after: 1) { [self] in channel.close() }
+    }
+
+    func channelRead(_ channel: SocketChannel, _ bytes: UnsafeRawBufferPointer) {}
+    func channelClosed(_ channel: SocketChannel, errno: Int32?) {}
 }
 
 /// Global and per-address connection caps (0 = unlimited).

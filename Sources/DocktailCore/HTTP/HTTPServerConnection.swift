@@ -51,7 +51,9 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
             do {
                 request = try parser.next()
             } catch {
-                sendAndClose(ErrorMapping.response(for: error))
+                let response = ErrorMapping.response(for: error)
+                server.logger.debug("bad request", metadata: ["peer": "\(channel.peer)", "status": "\(response.status)", "error": "\(error)"])
+                sendAndClose(response)
                 return
             }
             guard let request else {
@@ -75,6 +77,7 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
             do {
                 upgradeKey = try WebSocketHandshake.validate(request, allowedOrigins: server.allowedOrigins)
             } catch {
+                server.logger.debug("handshake refused", metadata: ["peer": "\(channel.peer)", "error": "\(error)"])
                 finish(ErrorMapping.response(for: error), request: request)
                 return
             }
@@ -140,6 +143,7 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
         channel.write(WebSocketHandshake.response(acceptingKey: key))
         let leftover = parser.stop()
         let ws = WebSocketConnection(channel: channel, handler: handler, limits: server.limits, metrics: server.metrics)
+        ws.logger = server.logger
         ws.start(initialBytes: leftover)
         channel.resumeReading()
     }

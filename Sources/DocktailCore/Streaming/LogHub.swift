@@ -112,7 +112,7 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         state = .closed
         closeUpstream()
         registry.remove(self)
-        logger.debug("upstream closed", metadata: ["container": "\(info.name)"])
+        logger.info("upstream closed", metadata: ["container": "\(info.name)"])
     }
 
     /// Sends the initial lines to a new subscriber: from the ring when it covers the request,
@@ -288,7 +288,7 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         let since = position.resumeTimestamp
         openStream(follow: true, tail: since == nil ? 0 : nil, since: since)
         if !streamCounted { streamCounted = true; metrics.upstreamOpened() }
-        logger.debug("upstream opened", metadata: ["container": "\(info.name)"])
+        logger.info("upstream opened", metadata: ["container": "\(info.name)"])
     }
 
     /// After a followed stream ends the engine may have left out a last line without a newline:

@@ -1,3 +1,5 @@
+import Logging
+
 /// What the application does with an open WebSocket. Calls arrive on the connection's loop.
 public protocol WebSocketHandler: AnyObject {
     func webSocketDidOpen(_ connection: WebSocketConnection)
@@ -33,6 +35,8 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
     private var lastReceived = MonotonicClock.now()
     private var lastPingSent: Double = 0
     private let metrics: ServerMetrics?
+    /// Where protocol errors of clients are logged (debug level).
+    public var logger: Logger?
     /// Any value the application wants to keep with the connection.
     public var userInfo: AnyObject?
 
@@ -100,6 +104,7 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
             }
         } catch {
             let (code, reason) = ErrorMapping.closeCode(for: error)
+            logger?.debug("websocket protocol error", metadata: ["peer": "\(channel.peer)", "code": "\(code)", "reason": "\(reason)"])
             fail(code: code, reason: reason)
         }
     }
