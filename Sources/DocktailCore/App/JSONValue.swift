@@ -52,6 +52,20 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// True when one of the eight bytes of `w` needs escaping in JSON: below 0x20, `"` or `\`
+    /// (SWAR: a zero byte test on `w`, `w ^ "…"` and `w ^ "\\…"`).
+    @inline(__always)
+    public static func wordNeedsEscape(_ w: UInt64) -> Bool {
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let below20 = (w &- 0x2020_2020_2020_2020) & ~w & high
+        let q = w ^ 0x2222_2222_2222_2222
+        let quote = (q &- ones) & ~q & high
+        let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
+        let backslash = (b &- ones) & ~b & high
+        return (below20 | quote | backslash) != 0
+    }
+
     /// Appends `"…"` for valid UTF-8 `bytes`, escaping `"`, `\` and control characters (RFC 8259 §7).
     @inline(__always)
     public static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
@@ -60,6 +74,9 @@ public indirect enum JSONValue: Sendable, Equatable {
         let n = bytes.count
         var i = 0
         while i < n {
+            // Skip clean runs eight bytes at a time.
+            while i + 8 <= n && !wordNeedsEscape(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+            guard i < n else { break }
             let c = bytes[i]
             if c >= 0x20 && c != 0x22 && c != 0x5C { i += 1; continue }
             if runStart < i { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i])) }

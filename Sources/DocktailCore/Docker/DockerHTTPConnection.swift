@@ -7,8 +7,15 @@ import Glibc
 public protocol DockerResponseHandler: AnyObject {
     func dockerResponseHead(_ head: HTTPResponseParser.Head)
     func dockerResponseBody(_ bytes: UnsafeRawBufferPointer)
+    /// The bytes of one socket read have all been delivered: a good moment to flush batches
+    /// (the engine sends each log entry as its own chunk; one read holds hundreds).
+    func dockerResponseReadComplete()
     /// The response ended (nil) or failed.
     func dockerResponseEnd(_ error: DockerError?)
+}
+
+extension DockerResponseHandler {
+    public func dockerResponseReadComplete() {}
 }
 
 /// One HTTP/1.1 connection to an engine, on one loop: a non-blocking connect with a timeout,
@@ -129,6 +136,7 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
                 handler.dockerResponseBody(piece)
             })
             if !headKeepAlive { requestKeepAlive = false }
+            handler.dockerResponseReadComplete()
             if finished { complete(nil) }
         } catch {
             complete(.badResponse("\(error)"))

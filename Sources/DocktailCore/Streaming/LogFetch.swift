@@ -46,8 +46,9 @@ final class LogFetch: DockerResponseHandler, @unchecked Sendable {
             finish(.badResponse("log stream: \(error)"))
             return
         }
-        flush()
     }
+
+    func dockerResponseReadComplete() { flush() }
 
     private func flush() {
         for message in decoder.takeEngineErrors() { metrics.engineError(); _ = message }

@@ -8,30 +8,50 @@ enum LogFrameEncoder {
     private static let stderrPart = Array(#","stream":"stderr","line":"#.utf8)
 
     /// Appends the frames for the lines `key` selects; returns how many.
-    static func append(_ lines: some Sequence<LogLine>, key: DeliveryKey, to out: inout [UInt8], scratch: inout [UInt8]) -> Int {
+    static func append(_ lines: [LogLine], key: DeliveryKey, to out: inout [UInt8], scratch: inout [UInt8]) -> Int {
         var count = 0
-        for line in lines where key.selects(line) {
-            appendFrame(line, encoding: key.encoding, to: &out, scratch: &scratch)
+        for i in lines.indices where key.streams & lines[i].stream.rawValue != 0 {
+            appendFrame(lines[i], encoding: key.encoding, to: &out)
             count += 1
         }
         return count
     }
 
+    /// Length of `bytes` once escaped as a JSON string body (RFC 8259 §7), without quotes.
     @inline(__always)
-    static func appendFrame(_ line: LogLine, encoding: DeliveryKey.Encoding, to out: inout [UInt8], scratch: inout [UInt8]) {
+    static func escapedLength(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var n = bytes.count
+        var i = 0
+        let count = bytes.count
+        while i < count {
+            if i + 8 <= count && !JSONValue.wordNeedsEscape(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8; continue }
+            let c = bytes[i]
+            if c < 0x20 || c == 0x22 || c == 0x5C {
+                n += (c == 0x22 || c == 0x5C || c == 0x0A || c == 0x0D || c == 0x09) ? 1 : 5
+            }
+            i += 1
+        }
+        return n
+    }
+
+    /// Encodes one line straight into `out`: the payload length is computed first, so the
+    /// frame header is written before the payload and nothing is copied twice.
+    @inline(__always)
+    static func appendFrame(_ line: LogLine, encoding: DeliveryKey.Encoding, to out: inout [UInt8]) {
         line.storage.withUnsafeBytes { raw in
             let ts = UnsafeRawBufferPointer(rebasing: raw[0..<line.timestampLength])
             let text = UnsafeRawBufferPointer(rebasing: raw[line.timestampLength...])
             switch encoding {
             case .json:
-                scratch.removeAll(keepingCapacity: true)
-                scratch.append(contentsOf: tsKey)
-                JSONValue.appendEscaped(ts, to: &scratch)
-                scratch.append(contentsOf: line.stream == .stdout ? stdoutPart : stderrPart)
-                JSONValue.appendEscaped(text, to: &scratch)
-                scratch.append(UInt8(ascii: "}"))
-                WebSocketFrameEncoder.appendHeader(opcode: .text, payloadLength: scratch.count, to: &out)
-                out.append(contentsOf: scratch)
+                let streamPart = line.stream == .stdout ? stdoutPart : stderrPart
+                let length = tsKey.count + escapedLength(ts) + 2 + streamPart.count + escapedLength(text) + 2 + 1
+                out.reserveCapacity(out.count + length + 10)
+                WebSocketFrameEncoder.appendHeader(opcode: .text, payloadLength: length, to: &out)
+                out.append(contentsOf: tsKey)
+                JSONValue.appendEscaped(ts, to: &out)
+                out.append(contentsOf: streamPart)
+                JSONValue.appendEscaped(text, to: &out)
+                out.append(UInt8(ascii: "}"))
             case .text:
                 WebSocketFrameEncoder.appendHeader(opcode: .text, payloadLength: text.count, to: &out)
                 out.append(contentsOf: text)

@@ -303,6 +303,7 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
 
     private func openStream(follow: Bool, tail: Int?, since: Int64?) {
         status = 0
+        batch = []
         logger.debug("upstream request", metadata: ["container": "\(info.name)", "follow": "\(follow)", "tail": "\(tail.map(String.init) ?? "all")"])
         let q = LogQuery().engineQuery(follow: follow, tail: tail, since: since)
         connection = client.stream("/containers/\(id)/logs?\(q)", on: loop, handler: self)
@@ -316,19 +317,27 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
 
     func dockerResponseHead(_ head: HTTPResponseParser.Head) { status = head.status }
 
+    /// Lines decoded from the current socket read, published together when it is done.
+    private var batch: [LogLine] = []
+
     func dockerResponseBody(_ bytes: UnsafeRawBufferPointer) {
         guard status == 200 else { return }
-        var batch: [LogLine] = []
         do {
             try decoder.decode(bytes) { batch.append($0) }
         } catch {
             connection?.close()
             return
         }
+    }
+
+    func dockerResponseReadComplete() {
         reportEngineErrors()
         position = decoder.position
-        if historyCount >= 0 { historyCount += batch.count }
-        publish(batch)
+        guard !batch.isEmpty else { return }
+        let lines = batch
+        batch = []
+        if historyCount >= 0 { historyCount += lines.count }
+        publish(lines)
     }
 
     private func reportEngineErrors() {
@@ -345,9 +354,11 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         if error == nil && status == 404 { containerRemoved(); return }
         if let error { engineFailed(error); return }
         if status != 200 { engineFailed(.engineStatus(status, "logs request failed")); return }
-        var tail: [LogLine] = []
+        var tail = batch
+        batch = []
         decoder.finish { tail.append($0) }
         position = decoder.position
+        if historyCount >= 0 { historyCount += tail.count }
         publish(tail)
         retryDelay = 0.5
         if announcedOutage {

@@ -154,7 +154,9 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
         // History is never dropped: it goes out as control-class data and the engine read
         // pauses while the client is behind.
         if n > 0 { ws.send(encodedFrames: out, lines: 0) }
-        for line in lines where key.selects(line) { _ = historyEnd.advance(line.stream, line.timestamp) }
+        for i in lines.indices where key.streams & lines[i].stream.rawValue != 0 {
+            _ = historyEnd.advance(lines[i].stream, lines[i].timestamp)
+        }
         if ws.channel.queuedBytes > Self.highWater { fetch.pause() }
     }
 
