@@ -203,8 +203,10 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         metrics.lines(in: lines.count)
         for line in lines { ring.append(line) }
         if ring.evicted > 0 { ringComplete = false }
-        var byLoop: [Int: (EventLoop, [LogSubscription])] = [:]
-        var encoded: [DeliveryKey: ([UInt8], Int)] = [:]
+        // Each variant (encoding × stream selection) is encoded once; subscribers point at theirs.
+        var variantIndex: [DeliveryKey: Int] = [:]
+        var variants: [(bytes: [UInt8], lines: Int)] = []
+        var byLoop: [Int: (EventLoop, [(LogSubscription, Int)])] = [:]
         for (oid, var entry) in subscribers {
             if entry.catchUp != nil {
                 entry.catchUp!.append(contentsOf: lines)
@@ -225,20 +227,29 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
                 s.loop.execute { s.deliverOwn(own) }
                 continue
             }
-            if encoded[s.key] == nil {
+            let index: Int
+            if let i = variantIndex[s.key] {
+                index = i
+            } else {
                 var out: [UInt8] = []
                 out.reserveCapacity(lines.count * 100)
                 let n = LogFrameEncoder.append(lines, key: s.key, to: &out, scratch: &scratch)
-                encoded[s.key] = (out, n)
+                index = variants.count
+                variants.append((out, n))
+                variantIndex[s.key] = index
             }
-            byLoop[s.loop.index, default: (s.loop, [])].1.append(s)
+            if variants[index].lines > 0 { byLoop[s.loop.index, default: (s.loop, [])].1.append((s, index)) }
         }
-        for (_, (targetLoop, subs)) in byLoop {
-            let frames = encoded
+        let shared = variants
+        let metrics = self.metrics
+        for (_, (targetLoop, targets)) in byLoop {
             targetLoop.execute {
-                for s in subs {
-                    if let (bytes, n) = frames[s.key] { s.deliver(bytes, lines: n) }
+                var frames = 0, bytes = 0
+                for (s, index) in targets {
+                    let v = shared[index]
+                    if s.deliver(v.bytes, lines: v.lines) { frames += v.lines; bytes += v.bytes.count }
                 }
+                metrics.framesOut(frames, bytes: bytes)
             }
         }
     }

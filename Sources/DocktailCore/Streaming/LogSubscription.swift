@@ -23,7 +23,9 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
     private let registry: LogHubRegistry
     private(set) var hub: LogHub?
     private var mode = Mode.starting
-    private weak var ws: WebSocketConnection?
+    /// Strong while open (hot path: no weak load per delivery); cleared when the socket closes,
+    /// which breaks the cycle with `WebSocketConnection.handler`.
+    private var ws: WebSocketConnection?
     private var scratch: [UInt8] = []
     /// Per stream, the last line sent from history and how many shared its stamp (the join point).
     private var historyEnd = LogStreamDecoder.Position()
@@ -81,6 +83,7 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
     }
 
     func webSocketDidClose(_ connection: WebSocketConnection) {
+        ws = nil
         metrics.subscriberRemoved()
         if case .fetching(let fetch, _) = mode { fetch.cancel() }
         mode = .ended
@@ -91,9 +94,11 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
     // MARK: from the hub (already hopped onto `loop`)
 
     /// Live or ring lines, encoded once by the hub for every subscriber with this key.
-    func deliver(_ frames: [UInt8], lines: Int) {
-        guard lines > 0, let ws else { return }
-        ws.send(encodedFrames: frames, lines: lines)
+    /// Returns whether the frames were queued (the hub counts them in bulk for the metrics).
+    @discardableResult
+    func deliver(_ frames: [UInt8], lines: Int) -> Bool {
+        guard lines > 0, let ws else { return false }
+        return ws.send(encodedFrames: frames, lines: lines, countMetrics: false)
     }
 
     /// Lines only this subscriber gets (join after catch-up).

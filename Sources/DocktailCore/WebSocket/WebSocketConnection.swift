@@ -67,13 +67,16 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
 
     /// Sends an already-encoded frame (or several); `lines` > 0 marks log lines that may be
     /// dropped under backpressure.
-    public func send(encodedFrames: [UInt8], lines: Int = 0) {
-        guard case .open = state else { return }
+    /// `countMetrics: false` when the caller accounts for frames in bulk (the fan-out path).
+    @discardableResult
+    public func send(encodedFrames: [UInt8], lines: Int = 0, countMetrics: Bool = true) -> Bool {
+        guard case .open = state else { return false }
         let droppedBefore = channel.droppedLinesTotal
         channel.write(encodedFrames, lines: lines)
-        metrics?.framesOut(lines > 0 ? lines : 1, bytes: encodedFrames.count)
+        if countMetrics { metrics?.framesOut(lines > 0 ? lines : 1, bytes: encodedFrames.count) }
         let dropped = channel.droppedLinesTotal - droppedBefore
         if dropped > 0 { metrics?.dropped(dropped) }
+        return true
     }
 
     public func sendText(_ text: String) {
