@@ -153,7 +153,7 @@ def test_one_upstream_for_many_clients(server, engine):
 
 
 def test_stop_restart_remove(server, engine):
-    engine.run("life", 'echo "start $(date +%s%N)"; i=0; while [ $i -lt 3 ]; do i=$((i+1)); echo "tick $i"; sleep 0.2; done; exit 7')
+    engine.run("life", 'echo "start $(cat /proc/sys/kernel/random/uuid)"; i=0; while [ $i -lt 3 ]; do i=$((i+1)); echo "tick $i"; sleep 0.2; done; exit 7')
     w = server.ws("/logs/life?tail=all")
     msgs = collect(w, until=lambda m: any('"event":"end"' in x for x in m if isinstance(x, str)))
     assert events(msgs)[-1] == {"event": "end", "exitCode": 7}
