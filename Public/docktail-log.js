@@ -198,7 +198,7 @@ export class DocktailLog extends HTMLElement {
       for (let i = 0; i < excess; i++) this.el.log.firstChild?.remove();
       this.rendered -= excess;
     }
-    this.el.count.textContent = `${this.total.toLocaleString()} lines`;
+    this.el.count.textContent = `${this.total.toLocaleString()} line${this.total === 1 ? '' : 's'}`;
     if (this.filter) this.updateMatchCount();
     if (this.following) this.el.log.scrollTop = this.el.log.scrollHeight;
     else {
@@ -355,7 +355,7 @@ export class DocktailLog extends HTMLElement {
     this.records = [];
     this.pending = [];
     if (all) { this.total = 0; this.firstTs = null; }
-    this.el.count.textContent = `${this.total.toLocaleString()} lines`;
+    this.el.count.textContent = `${this.total.toLocaleString()} line${this.total === 1 ? '' : 's'}`;
     this.updateMatchCount();
   }
 

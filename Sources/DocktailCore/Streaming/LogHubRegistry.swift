@@ -18,11 +18,13 @@ final class LogHubRegistry: @unchecked Sendable {
         self.logger = logger
     }
 
-    func hub(for info: ContainerInfo, client: DockerClient) -> LogHub {
+    /// The container's hub, created on `preferredLoop` (the first subscriber's) when new: a
+    /// hub and subscribers on one loop hand lines over without waking another thread.
+    func hub(for info: ContainerInfo, client: DockerClient, preferredLoop: EventLoop? = nil) -> LogHub {
         let key = client.name + "/" + info.id
         lock.lock(); defer { lock.unlock() }
         if let h = hubs[key] { return h }
-        let h = LogHub(info: info, key: key, loop: group.next(), client: client, registry: self,
+        let h = LogHub(info: info, key: key, loop: preferredLoop ?? group.next(), client: client, registry: self,
                        limits: limits, metrics: metrics, logger: logger)
         hubs[key] = h
         return h

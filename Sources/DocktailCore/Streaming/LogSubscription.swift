@@ -66,7 +66,7 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
         sendEvent(.object([("event", .string("subscribed")), ("id", .string(info.id)), ("name", .string(info.name)),
                            ("host", .string(hostName)), ("tty", .bool(info.tty)), ("state", .string(info.state))]))
         if query.follow && query.until == nil {
-            let hub = registry.hub(for: info, client: client)
+            let hub = registry.hub(for: info, client: client, preferredLoop: loop)
             self.hub = hub
             mode = .live
             hub.loop.execute { hub.subscribe(self) }
