@@ -47,7 +47,7 @@ public final class DockerClient: @unchecked Sendable {
             connection.get(path, keepAlive: true, handler: collector)
             return
         }
-        let connection = DockerHTTPConnection(loop: loop, endpoint: endpoint)
+        let connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, maxHeadBytes: limits.engineMaxHeaderBytes)
         connection.connect(timeout: limits.engineConnectTimeoutSeconds) { [self] error in
             if let error { completion(.failure(error)); return }
             collector.onEnd = { [self] in if connection.reusable { putIdle(connection) } }
@@ -138,7 +138,7 @@ public final class DockerClient: @unchecked Sendable {
     /// Opens a dedicated connection for a streamed response (logs, events). The handler gets
     /// the head, the body pieces and the end; the returned connection can pause or close it.
     public func stream(_ path: String, on loop: EventLoop, handler: DockerResponseHandler) -> DockerHTTPConnection {
-        let connection = DockerHTTPConnection(loop: loop, endpoint: endpoint)
+        let connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, maxHeadBytes: limits.engineMaxHeaderBytes)
         withVersion(on: loop) { [self] result in
             switch result {
             case .failure(let e): handler.dockerResponseEnd(e)

@@ -43,9 +43,12 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
     /// Set when the connection can serve another request after this one.
     public private(set) var reusable = false
 
-    init(loop: EventLoop, endpoint: DockerEndpoint) {
+    private let maxHeadBytes: Int
+
+    init(loop: EventLoop, endpoint: DockerEndpoint, maxHeadBytes: Int = Limits().engineMaxHeaderBytes) {
         self.loop = loop
         self.endpoint = endpoint
+        self.maxHeadBytes = maxHeadBytes
     }
 
     /// Connects (timeout `seconds`), then calls `done` on the loop.
@@ -108,7 +111,7 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
         }
         state = .busy
         self.handler = handler
-        parser = HTTPResponseParser()
+        parser = HTTPResponseParser(maxHeadBytes: maxHeadBytes)
         reusable = false
         requestKeepAlive = keepAlive
         // docktail only ever reads from an engine: every request is a GET.
