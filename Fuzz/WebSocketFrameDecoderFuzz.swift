@@ -6,23 +6,7 @@ public func fuzzWebSocketFrameDecoder(_ data: UnsafePointer<UInt8>, _ size: Int)
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
 
     func run(_ pieces: [[UInt8]]) -> ([WebSocketMessage], WebSocketProtocolError?) {
-        var decoder = WebSocketFrameDecoder(maxMessageBytes: 4096)
-        var assembler = WebSocketMessageAssembler()
-        var out: [WebSocketMessage] = []
-        for piece in pieces {
-            let result: Result<Void, WebSocketProtocolError> = piece.withUnsafeBytes { raw in
-                do {
-                    try decoder.decode(raw) { frame throws(WebSocketProtocolError) in
-                        if let m = try assembler.push(frame) { out.append(m) }
-                    }
-                    return .success(())
-                } catch {
-                    return .failure(error as! WebSocketProtocolError)
-                }
-            }
-            if case .failure(let e) = result { return (out, e) }
-        }
-        return (out, nil)
+        WebSocketMessageDecoder.decodeAll(pieces, maxMessageBytes: 4096)
     }
 
     let whole = run([bytes])

@@ -20,16 +20,19 @@ const TEMPLATE = `
   <button class="prev" title="Previous match (Shift+Enter)" aria-label="Previous match">↑</button>
   <button class="next" title="Next match (Enter)" aria-label="Next match">↓</button>
   <button class="only" aria-pressed="false" title="Show only matching lines">only</button>
+  <button class="follow" aria-pressed="true" title="Follow new lines (End or f)">follow</button>
+  <button class="more" aria-expanded="false" title="More controls">⋯</button>
+  <span class="extra">
   <select class="tsmode" aria-label="Timestamps"><option value="off">no time</option><option value="local">local time</option><option value="relative">relative</option></select>
   <button class="wrap" aria-pressed="true" title="Wrap long lines">wrap</button>
   <button class="out" aria-pressed="true" title="Show stdout">stdout</button>
   <button class="err" aria-pressed="true" title="Show stderr">stderr</button>
   <button class="json" aria-pressed="false" title="Pretty-print JSON lines">{ }</button>
-  <button class="follow" aria-pressed="true" title="Follow new lines (End or f)">follow</button>
   <button class="clear" title="Clear the view">clear</button>
   <button class="copy" title="Copy the log">copy</button>
   <button class="download" title="Download the log (.log)">⤓</button>
   <button class="theme" title="Switch light/dark">◐</button>
+  </span>
 </div>
 <div class="log" tabindex="0" role="log" aria-live="off"></div>
 <button class="newlines" hidden></button>`;
@@ -51,7 +54,7 @@ export class DocktailLog extends HTMLElement {
       title: $('.title'), state: $('.state'), count: $('.count'), search: $('.search'), matches: $('.matches'),
       prev: $('.prev'), next: $('.next'), only: $('.only'), tsmode: $('.tsmode'), wrap: $('.wrap'), out: $('.out'),
       err: $('.err'), json: $('.json'), follow: $('.follow'), clear: $('.clear'), copy: $('.copy'),
-      download: $('.download'), theme: $('.theme'), log: $('.log'), newlines: $('.newlines'),
+      download: $('.download'), theme: $('.theme'), log: $('.log'), newlines: $('.newlines'), more: $('.more'), bar: $('.bar'),
     };
     this.records = [];        // every line kept for search and download (bounded)
     this.pending = [];        // lines waiting for the next animation frame
@@ -430,6 +433,11 @@ export class DocktailLog extends HTMLElement {
       this.dispatchEvent(new CustomEvent('themechange', { detail: { theme: this.getAttribute('theme') }, bubbles: true, composed: true }));
     });
     el.newlines.addEventListener('click', () => this.setFollowing(true));
+    el.more.addEventListener('click', () => {
+      const open = el.more.getAttribute('aria-expanded') !== 'true';
+      el.more.setAttribute('aria-expanded', String(open));
+      el.bar.classList.toggle('expanded', open);
+    });
     // Scrolling up pauses follow; reaching the bottom again resumes it.
     let lastTop = 0;
     el.log.addEventListener('scroll', () => {

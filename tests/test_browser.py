@@ -175,7 +175,8 @@ def test_dashboard_updates_live(browser, server, engine):
     engine.run("ui-dash-fresh", "echo fresh; sleep 600")
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, 'tr[data-name="ui-dash-fresh"]'), message="new container row")
     # …and its state follows the lifecycle events (created, then running).
-    wait_for(lambda: browser.find_element(By.CSS_SELECTOR, 'tr[data-name="ui-dash-fresh"] .badge').text == "running", message="running")
+    badge = "const b = document.querySelector('tr[data-name=\"ui-dash-fresh\"] .badge'); return b && b.textContent"
+    wait_for(lambda: browser.execute_script(badge) == "running", message="running")
     # Selecting it adds a pane and records the layout in the URL.
     browser.find_element(By.CSS_SELECTOR, 'tr[data-name="ui-dash-fresh"] input[type=checkbox]').click()
     wait_for(lambda: "ui-dash-fresh" in browser.current_url, message="layout in URL")
@@ -249,6 +250,10 @@ def test_web_component_across_origins(browser, binary, engine):
         assert code == "closed 1006"
         status = d.ws("/logs/ui-embed", headers={"Origin": denied}).status
         assert status == 403
+        # The iframe mode is refused too (frame-ancestors): nothing of docktail renders in it.
+        browser.switch_to.frame(browser.find_element(By.ID, "f"))
+        assert browser.execute_script("return document.querySelector('docktail-log')") is None
+        browser.switch_to.default_content()
     finally:
         d.stop()
         allowed_httpd.shutdown()

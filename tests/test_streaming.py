@@ -98,6 +98,83 @@ def test_engine_unreachable_is_502(docktail):
     assert hosts == [{"name": "local", "url": "unix:///tmp/docktail-no-such-engine.sock", "ok": False, "apiVersion": None}]
 
 
+class TcpToUnix:
+    """A loopback TCP port in front of the engine's unix socket, so the tcp:// client path talks
+    to the same real engine."""
+
+    def __init__(self, unix_path):
+        import socket as _s
+        self.unix_path = unix_path
+        self.listener = _s.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        import socket as _s
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = _s.socket(_s.AF_UNIX)
+            upstream.connect(self.unix_path)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self.pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def pipe(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                b.sendall(d)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.shutdown(2)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.listener.close()
+
+
+def test_tcp_engine(docktail, engine):
+    proxy = TcpToUnix(engine.sock)
+    try:
+        d = docktail(engine_url=f"tcp://127.0.0.1:{proxy.port}")
+        engine.run("over-tcp", 'echo "via tcp"; echo "err via tcp" >&2')
+        engine.wait_exit("over-tcp")
+        hosts = d.json("/api/hosts")[1]
+        assert hosts[0]["url"] == f"tcp://127.0.0.1:{proxy.port}" and hosts[0]["ok"] is True and hosts[0]["apiVersion"] == "1.41"
+        msgs = collect(d.ws("/logs/over-tcp?tail=all&follow=0"))
+        assert sorted(l["line"] for l in log_lines(msgs)) == ["err via tcp", "via tcp"]
+        assert [c["name"] for c in d.json("/api/containers?all=1")[1] if c["name"] == "over-tcp"] == ["over-tcp"]
+    finally:
+        proxy.close()
+
+
+def test_unanswered_close_is_cut(docktail, engine):
+    d = docktail(config={"timeouts": {"close": 1}})
+    engine.run("closing", "echo bye")
+    engine.wait_exit("closing")
+    w = d.ws("/logs/closing?follow=0")
+    msgs = []
+    while True:
+        op, _, payload = w.recv_frame()
+        if op == 0x8:
+            break
+    # Never answer the close: the server cuts the TCP connection after timeouts.close.
+    t0 = time.time()
+    assert w.is_closed(5)
+    assert time.time() - t0 < 3
+
+
 def test_long_line_invalid_utf8_final_line(server, engine):
     engine.run("odd", 'printf "x%.0s" $(seq 1 100000); echo; printf "bad \\377 byte\\n"; sleep 1; printf "no newline"')
     w = server.ws("/logs/odd?tail=all")
@@ -264,8 +341,17 @@ def test_engine_restart_mid_stream(binary, tmp_path):
     engine_dir = "/tmp/docktail-restart-engine"
     url = subprocess.run([os.path.join(ROOT, "scripts/engine"), "start", engine_dir], capture_output=True, text=True, check=True).stdout.strip()
     e = Engine(url)
+    # docktail starts while the engine is down, and serves as soon as it is up.
+    subprocess.run([os.path.join(ROOT, "scripts/engine"), "stop-daemon", engine_dir], check=True)
     d = Docktail(binary, engine_url=url)
     try:
+        status, health = d.json("/healthz")
+        assert status == 503 and health["engines"][0]["ok"] is False
+        subprocess.run([os.path.join(ROOT, "scripts/engine"), "start", engine_dir], check=True, capture_output=True)
+        deadline = time.time() + 30
+        while time.time() < deadline and d.json("/healthz")[0] != 200:
+            time.sleep(0.3)
+        assert d.json("/healthz")[0] == 200
         e.run("survivor", numbered(150, err=False, sleep=0.1))
         w = d.ws("/logs/survivor?tail=all")
         w.sock.settimeout(30)

@@ -57,4 +57,14 @@ pre.json { margin: 2px 0 2px 2ch; white-space: pre-wrap; }
   color: var(--bg); border: none; box-shadow: 0 2px 6px rgba(0,0,0,.25); font: 12px system-ui, sans-serif; }
 .newlines[hidden] { display: none; }
 :host([chrome="none"]) .bar { display: none; }
+:host { container-type: inline-size; }
+.extra { display: contents; }
+.more { display: none; }
+/* Narrow panes (dashboard grid, embeds): secondary controls fold behind "⋯". */
+@container (max-width: 820px) {
+  .more { display: inline-block; }
+  .extra { display: none; }
+  .bar.expanded .extra { display: flex; flex-wrap: wrap; gap: 4px 6px; flex-basis: 100%; }
+  input.search { flex: 1 1 12ch; }
+}
 `;

@@ -3,23 +3,9 @@ import XCTest
 
 final class WebSocketTests: XCTestCase {
     func decodeMessages(_ chunks: [[UInt8]], maxMessage: Int = 65536) throws -> [WebSocketMessage] {
-        var decoder = WebSocketFrameDecoder(maxMessageBytes: maxMessage)
-        var assembler = WebSocketMessageAssembler()
-        var out: [WebSocketMessage] = []
-        for c in chunks {
-            let result: Result<Void, WebSocketProtocolError> = c.withUnsafeBytes { buf in
-                do {
-                    try decoder.decode(buf) { frame throws(WebSocketProtocolError) in
-                        if let m = try assembler.push(frame) { out.append(m) }
-                    }
-                    return .success(())
-                } catch {
-                    return .failure(error as! WebSocketProtocolError)
-                }
-            }
-            try result.get()
-        }
-        return out
+        let (messages, error) = WebSocketMessageDecoder.decodeAll(chunks, maxMessageBytes: maxMessage)
+        if let error { throw error }
+        return messages
     }
 
     func failure(_ bytes: [UInt8], maxMessage: Int = 65536) -> UInt16? {

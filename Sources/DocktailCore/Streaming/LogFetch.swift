@@ -9,6 +9,8 @@ final class LogFetch: DockerResponseHandler, @unchecked Sendable {
     private var connection: DockerHTTPConnection?
     private var onLines: (([LogLine]) -> Void)?
     private var onEnd: ((DockerError?) -> Void)?
+    /// Messages the engine sent in-band (stream 3) about this log.
+    var onEngineError: ((String) -> Void)?
     private var batch: [LogLine] = []
     private(set) var lastLine: LogLine?
     private let metrics: ServerMetrics
@@ -32,6 +34,7 @@ final class LogFetch: DockerResponseHandler, @unchecked Sendable {
     func cancel() {
         onLines = nil
         onEnd = nil
+        onEngineError = nil
         connection?.close()
         connection = nil
     }
@@ -51,7 +54,10 @@ final class LogFetch: DockerResponseHandler, @unchecked Sendable {
     func dockerResponseReadComplete() { flush() }
 
     private func flush() {
-        for message in decoder.takeEngineErrors() { metrics.engineError(); _ = message }
+        for message in decoder.takeEngineErrors() {
+            metrics.engineError()
+            onEngineError?(message)
+        }
         guard !batch.isEmpty else { return }
         let lines = batch
         batch = []

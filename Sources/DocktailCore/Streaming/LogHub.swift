@@ -121,10 +121,13 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         let q = s.query
         let lines = ring.lines
         let selected = lines.filter { q.selects($0) && (q.since == nil || $0.timestamp >= q.since!) }
+        // The ring covers the request when it holds the whole log, when its oldest line is older
+        // than `since` (then every line since is in it), or when it has `tail` selected lines.
         var covered = ringComplete
         if !covered {
             if let since = q.since {
-                covered = (ring.oldest.map { $0.timestamp < since } ?? false) && (q.tail == nil || selected.count >= q.tail! || true)
+                // (with a second of margin: stdout and stderr stamps may interleave slightly out of order)
+                covered = ring.oldest.map { $0.timestamp < since - 1_000_000_000 } ?? false
             } else if let tail = q.tail {
                 covered = selected.count >= tail
             }

@@ -140,6 +140,9 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
         let fetch = LogFetch(loop: loop, tty: info.tty, maxLineBytes: limits.maxLineBytes, metrics: metrics,
                              onLines: { [weak self] lines in self?.historyLines(lines) },
                              onEnd: { [weak self] error in self?.historyEnded(error) })
+        fetch.onEngineError = { [weak self] message in
+            self?.sendEvent(.object([("event", .string("error")), ("message", .string(message))]))
+        }
         mode = .fetching(fetch, joinHubAfter: joinHubAfter)
         let q = query.engineQuery(follow: follow, tail: tail, since: since, until: until, stdout: stdout, stderr: stderr)
         fetch.start(client: client, containerID: info.id, query: q)

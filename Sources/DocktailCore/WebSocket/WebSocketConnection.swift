@@ -29,8 +29,7 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
     public let channel: SocketChannel
     public var handler: WebSocketHandler?
     public private(set) var state = State.open
-    private var decoder: WebSocketFrameDecoder
-    private var assembler = WebSocketMessageAssembler()
+    private var decoder: WebSocketMessageDecoder
     private let limits: Limits
     private var lastReceived = MonotonicClock.now()
     private var lastPingSent: Double = 0
@@ -45,7 +44,7 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
         self.handler = handler
         self.limits = limits
         self.metrics = metrics
-        self.decoder = WebSocketFrameDecoder(maxMessageBytes: limits.maxClientMessageBytes)
+        self.decoder = WebSocketMessageDecoder(maxMessageBytes: limits.maxClientMessageBytes)
         channel.outputLimit = limits.clientBufferBytes
     }
 
@@ -102,9 +101,7 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
     public func channelRead(_ channel: SocketChannel, _ bytes: UnsafeRawBufferPointer) {
         lastReceived = MonotonicClock.now()
         do {
-            try decoder.decode(bytes) { frame throws(WebSocketProtocolError) in
-                if let message = try assembler.push(frame) { handle(message) }
-            }
+            try decoder.decode(bytes) { handle($0) }
         } catch {
             let (code, reason) = ErrorMapping.closeCode(for: error)
             logger?.debug("websocket protocol error", metadata: ["peer": "\(channel.peer)", "code": "\(code)", "reason": "\(reason)"])
