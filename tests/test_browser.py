@@ -85,7 +85,7 @@ def test_viewer_renders_lines_styles_and_is_safe(browser, server, engine):
     assert colors[0] != colors[1] and "oops on stderr" in colors[2]
     # ANSI colours become coloured spans (16, 24-bit and 256 colours, bold, underline).
     spans = browser.execute_script(f"""
-        return [...{PANE}.querySelectorAll('span.ansi')].map(s => [s.textContent, s.style.color, s.style.fontWeight, s.style.textDecoration]);""")
+        return [...{PANE}.querySelectorAll('span.ansi')].map(s => [s.textContent, getComputedStyle(s).color, s.style.fontWeight, s.style.textDecoration]);""")
     assert ["red", "rgb(205, 49, 49)", "", ""] in spans
     assert ["truecolor", "rgb(0, 128, 255)", "bold", ""] in spans
     assert ["under", "rgb(255, 135, 0)", "", "underline"] in spans
@@ -103,6 +103,17 @@ def test_viewer_renders_lines_styles_and_is_safe(browser, server, engine):
     assert "\n" in browser.execute_script(f"return {PANE}.querySelector('pre.json').textContent")
     status = browser.execute_script(f"return {PANE}.querySelector('.state').textContent")
     assert status == "live"
+    # Light and dark themes: the page switch reaches the pane, and is remembered.
+    bg = lambda: browser.execute_script("return getComputedStyle(document.querySelector('docktail-log')).backgroundColor")  # noqa: E731
+    before = bg()
+    browser.find_element(By.ID, "theme").click()
+    after = bg()
+    assert before != after and browser.execute_script("return localStorage.getItem('docktail-theme')") in ("dark", "light")
+    browser.find_element(By.ID, "theme").click()
+    assert bg() == before
+    # The download/copy text has the ANSI codes stripped.
+    text = browser.execute_script("return document.querySelector('docktail-log').logText()")
+    assert "red truecolor under" in text and "\x1b" not in text and text.count("\n") >= 35
     screenshot(browser, "viewer.png")
 
 
@@ -125,6 +136,12 @@ def test_follow_pause_and_search(browser, server, engine):
     time.sleep(0.5)
     assert browser.execute_script(at_bottom)
     assert browser.execute_script(f"return {button}.hidden")
+    # So does the `f` key (and End).
+    browser.execute_script(f"const l = {PANE}.querySelector('.log'); l.scrollTop = 0; l.dispatchEvent(new Event('scroll'));")
+    wait_for(lambda: browser.execute_script(f"return !{button}.hidden"), message="paused again")
+    browser.find_element(By.TAG_NAME, "body").send_keys("f")
+    time.sleep(0.5)
+    assert browser.execute_script(at_bottom) and browser.execute_script(f"return {button}.hidden")
     # Search: `/` focuses the box; the count matches the lines that contain the text.
     body = browser.find_element(By.TAG_NAME, "body")
     body.send_keys("/")
@@ -167,12 +184,14 @@ def test_reconnect_after_docktail_restart_has_no_duplicate(browser, binary, engi
 
 
 def test_dashboard_updates_live(browser, server, engine):
-    engine.run("ui-dash-a", "while true; do echo a; sleep 1; done")
+    engine.run("ui-dash-a", 'i=0; while true; do i=$((i+1)); echo "{\\"level\\":\\"info\\",\\"msg\\":\\"request served\\",\\"n\\":$i}"; '
+               'printf "\\033[33mWARN\\033[0m slow query \\033[1m%s ms\\033[0m\\n" $((i * 7)); '
+               'if [ $((i % 3)) -eq 0 ]; then echo "ERROR upstream timeout after $i retries" >&2; fi; sleep 0.2; done')
     browser.get(server.url("/?c=local/ui-dash-a"))
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, 'tr[data-name="ui-dash-a"]'), message="listed")
     wait_for(lambda: browser.execute_script(f"return {PANE}.querySelectorAll('.line').length") > 0, message="pane lines")
     # A container started now appears without a reload.
-    engine.run("ui-dash-fresh", "echo fresh; sleep 600")
+    engine.run("ui-dash-fresh", 'echo fresh; i=0; while true; do i=$((i+1)); echo "level=info worker=$i status=done"; sleep 0.5; done')
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, 'tr[data-name="ui-dash-fresh"]'), message="new container row")
     # …and its state follows the lifecycle events (created, then running).
     badge = "const b = document.querySelector('tr[data-name=\"ui-dash-fresh\"] .badge'); return b && b.textContent"

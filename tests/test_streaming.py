@@ -159,6 +159,21 @@ def test_tcp_engine(docktail, engine):
         proxy.close()
 
 
+def test_several_engines(docktail, engine):
+    """Two engine entries (the same real engine under two names): every route spans both."""
+    d = docktail(engine_url=None, config={"engines": [{"name": "one", "url": engine.url}, {"name": "two", "url": engine.url}]})
+    engine.run("multi-host", "echo both; sleep 600")
+    time.sleep(0.5)
+    assert [h["name"] for h in d.json("/api/hosts")[1]] == ["one", "two"]
+    hosts = sorted(c["host"] for c in d.json("/api/containers")[1] if c["name"] == "multi-host")
+    assert hosts == ["one", "two"]
+    for host in ["one", "two"]:
+        msgs = collect(d.ws(f"/logs/multi-host?host={host}"), until=lambda m: any('"ts"' in x for x in m if isinstance(x, str)))
+        assert events(msgs)[0]["host"] == host and log_lines(msgs)[0]["line"] == "both"
+    # Each engine name has its own hub: two upstream streams.
+    assert d.metric("upstream_streams_opened_total") == 2
+
+
 def test_unanswered_close_is_cut(docktail, engine):
     d = docktail(config={"timeouts": {"close": 1}})
     engine.run("closing", "echo bye")

@@ -1,8 +1,12 @@
 // ANSI SGR (Select Graphic Rendition) to DOM, safely: text always goes in through textContent,
 // colours through the CSSOM (element.style), never through markup.
 
-const BASIC = ['#000000', '#cd3131', '#0dbc79', '#e5e510', '#2472c8', '#bc3fbc', '#11a8cd', '#e5e5e5'];
-const BRIGHT = ['#666666', '#f14c4c', '#23d18b', '#f5f543', '#3b8eea', '#d670d6', '#29b8db', '#ffffff'];
+// The 16 basic colours come from the theme (--ansi-0 … --ansi-15), so yellow stays readable on
+// a light background; the fallbacks are the dark palette.
+const FALLBACK = ['#000000', '#cd3131', '#0dbc79', '#e5e510', '#2472c8', '#bc3fbc', '#11a8cd', '#e5e5e5',
+  '#666666', '#f14c4c', '#23d18b', '#f5f543', '#3b8eea', '#d670d6', '#29b8db', '#ffffff'];
+const BASIC = FALLBACK.slice(0, 8).map((c, i) => `var(--ansi-${i}, ${c})`);
+const BRIGHT = FALLBACK.slice(8).map((c, i) => `var(--ansi-${i + 8}, ${c})`);
 
 /** The xterm 256-colour palette entry `n` as a CSS colour. */
 export function color256(n) {

@@ -5,16 +5,22 @@ export const css = `
   --bg: #ffffff; --fg: #1f2328; --muted: #656d76; --border: #d0d7de; --bar: #f6f8fa;
   --stderr: #cf222e; --stderr-bg: #ffebe9; --warn: #9a6700; --warn-bg: #fff8c5; --info: #0969da; --debug: #8c959f;
   --mark: #ffd33d; --current: #fb8f44; --accent: #0969da; --event: #6e7781;
+  --ansi-0: #000000; --ansi-1: #cd3131; --ansi-2: #00a000; --ansi-3: #8a8d00; --ansi-4: #0451a5; --ansi-5: #bc05bc; --ansi-6: #0598bc; --ansi-7: #555555;
+  --ansi-8: #666666; --ansi-9: #cd3131; --ansi-10: #14a014; --ansi-11: #9a9e00; --ansi-12: #0451a5; --ansi-13: #bc05bc; --ansi-14: #0598bc; --ansi-15: #a5a5a5;
   font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
   color: var(--fg); background: var(--bg); border: 1px solid var(--border); border-radius: 6px; overflow: hidden;
   contain: content; position: relative; }
 :host([theme="dark"]) { --bg: #0d1117; --fg: #e6edf3; --muted: #8d96a0; --border: #30363d; --bar: #161b22;
   --stderr: #ff7b72; --stderr-bg: #2d1214; --warn: #d29922; --warn-bg: #2b2111; --info: #58a6ff; --debug: #6e7681;
-  --mark: #9e6a03; --current: #bd561d; --accent: #58a6ff; --event: #8b949e; }
+  --mark: #9e6a03; --current: #bd561d; --accent: #58a6ff; --event: #8b949e;
+  --ansi-0: #000000; --ansi-1: #cd3131; --ansi-2: #0dbc79; --ansi-3: #e5e510; --ansi-4: #2472c8; --ansi-5: #bc3fbc; --ansi-6: #11a8cd; --ansi-7: #e5e5e5;
+  --ansi-8: #666666; --ansi-9: #f14c4c; --ansi-10: #23d18b; --ansi-11: #f5f543; --ansi-12: #3b8eea; --ansi-13: #d670d6; --ansi-14: #29b8db; --ansi-15: #ffffff; }
 @media (prefers-color-scheme: dark) {
   :host(:not([theme="light"])) { --bg: #0d1117; --fg: #e6edf3; --muted: #8d96a0; --border: #30363d; --bar: #161b22;
     --stderr: #ff7b72; --stderr-bg: #2d1214; --warn: #d29922; --warn-bg: #2b2111; --info: #58a6ff; --debug: #6e7681;
-    --mark: #9e6a03; --current: #bd561d; --accent: #58a6ff; --event: #8b949e; }
+    --mark: #9e6a03; --current: #bd561d; --accent: #58a6ff; --event: #8b949e;
+    --ansi-0: #000000; --ansi-1: #cd3131; --ansi-2: #0dbc79; --ansi-3: #e5e510; --ansi-4: #2472c8; --ansi-5: #bc3fbc; --ansi-6: #11a8cd; --ansi-7: #e5e5e5;
+  --ansi-8: #666666; --ansi-9: #f14c4c; --ansi-10: #23d18b; --ansi-11: #f5f543; --ansi-12: #3b8eea; --ansi-13: #d670d6; --ansi-14: #29b8db; --ansi-15: #ffffff; }
 }
 .bar { display: flex; flex-wrap: wrap; gap: 4px 6px; align-items: center; padding: 4px 6px; background: var(--bar);
   border-bottom: 1px solid var(--border); font: 12px system-ui, sans-serif; }
@@ -61,7 +67,7 @@ pre.json { margin: 2px 0 2px 2ch; white-space: pre-wrap; }
 .extra { display: contents; }
 .more { display: none; }
 /* Narrow panes (dashboard grid, embeds): secondary controls fold behind "⋯". */
-@container (max-width: 820px) {
+@container (max-width: 980px) {
   .more { display: inline-block; }
   .extra { display: none; }
   .bar.expanded .extra { display: flex; flex-wrap: wrap; gap: 4px 6px; flex-basis: 100%; }

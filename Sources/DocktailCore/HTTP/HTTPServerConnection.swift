@@ -18,6 +18,8 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
     private var parser: HTTPRequestParser
     private var state = State.reading(partialSince: nil)
     private var lastActivity = MonotonicClock.now()
+    /// The client finished sending (half-close) while a request was in flight.
+    private var peerFinished = false
 
     init(channel: SocketChannel, server: HTTPServer) {
         self.channel = channel
@@ -39,8 +41,8 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
     }
 
     func channelReadEOF(_ channel: SocketChannel) {
-        // A half-closed client may still be waiting for its answer.
-        if case .responding = state { return }
+        // A half-closed client may still be waiting for its answer: close once it is sent.
+        if case .responding = state { peerFinished = true; return }
         channel.closeAfterFlush()
     }
 
@@ -117,7 +119,7 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
 
     private func finish(_ response: HTTPResponse, request: HTTPRequest) {
         guard case .responding = state, channel.isOpen else { return }
-        let keepAlive = request.keepAlive && response.status < 500 && response.status != 400
+        let keepAlive = request.keepAlive && response.status < 500 && response.status != 400 && !peerFinished
         channel.write(response.serialized(keepAlive: keepAlive, head: request.method == "HEAD"))
         if !keepAlive {
             state = .closed
