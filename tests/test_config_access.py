@@ -38,6 +38,8 @@ def run_config(binary, cfg_text, args=(), env=None):
     ('{"auth": {"tokens": ["short"]}}', "config: auth.tokens: tokens must be at least 8 characters"),
     ('{"visibility": {"labels": {"a": 1}}}', "config: visibility.labels.a: must be a string"),
     ('{"ringLines": true}', "config: ringLines: must be a whole number"),
+    ('{"loops": 1000}', "config: loops: must be at most 64"),
+    ('{"maxConnections": 1e300}', "config: maxConnections: is too large"),
     ('[1, 2]', "must hold a JSON object"),
     ('{"listen": ', "is not valid JSON"),
 ])

@@ -129,6 +129,8 @@ final class LogDecodingTests: XCTestCase {
             XCTAssertThrowsError(try LogQuery.parse([k: v], defaultTail: 1)) { XCTAssertEqual(($0 as! LogQuery.InvalidParameter).name, k) }
         }
         XCTAssertThrowsError(try LogQuery.parse(["stdout": "0", "stderr": "0"], defaultTail: 1))
+        // Absurd durations are refused, not overflowed.
+        XCTAssertThrowsError(try LogQuery.parse(["since": "99999999999999999999h"], defaultTail: 1))
     }
 
     func testFrameEncodingOnce() {

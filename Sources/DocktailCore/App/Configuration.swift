@@ -96,7 +96,10 @@ public struct Configuration: Sendable, Equatable {
         if let v = root["clientMessageBytes"] { c.limits.maxClientMessageBytes = try int(v, "clientMessageBytes", min: 125) }
         if let v = root["maxConnections"] { c.limits.maxConnections = try int(v, "maxConnections", min: 0) }
         if let v = root["maxConnectionsPerAddress"] { c.limits.maxConnectionsPerAddress = try int(v, "maxConnectionsPerAddress", min: 0) }
-        if let v = root["loops"] { c.loops = try int(v, "loops", min: 0) }
+        if let v = root["loops"] {
+            c.loops = try int(v, "loops", min: 0)
+            if c.loops > 64 { throw ConfigError(key: "loops", message: "must be at most 64") }
+        }
         if let v = root["allowedOrigins"] {
             c.allowedOrigins = try strings(v, "allowedOrigins")
             for (i, o) in c.allowedOrigins.enumerated() where o != "*" && !(o.hasPrefix("http://") || o.hasPrefix("https://")) {
@@ -197,7 +200,8 @@ public struct Configuration: Sendable, Equatable {
         guard !isBoolean(v), let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded() else {
             throw ConfigError(key: key, message: "must be a whole number")
         }
-        guard n.intValue >= min else { throw ConfigError(key: key, message: "must be at least \(min)") }
+        guard n.doubleValue >= Double(min) else { throw ConfigError(key: key, message: "must be at least \(min)") }
+        guard n.doubleValue < 1e15 else { throw ConfigError(key: key, message: "is too large") }
         return n.intValue
     }
 }

@@ -99,6 +99,8 @@ public final class DockerClient: @unchecked Sendable {
 
     /// Resolves a full id, a unique id prefix or a name (`GET /containers/{ref}/json`).
     public func inspect(_ ref: String, on loop: EventLoop, completion: @escaping (Result<ContainerInfo, DockerError>) -> Void) {
+        // No container is called "." or "..": never let a reference climb the engine's paths.
+        guard !ref.isEmpty, ref != ".", ref != ".." else { completion(.failure(.notFound("no such container: \(ref)"))); return }
         let encoded = ref.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? ref
         api("/containers/\(encoded)/json", on: loop) { result in
             switch result {

@@ -95,7 +95,10 @@ public struct LogQuery: Sendable, Equatable {
             case "d": scale = 86400e9
             default: return false
             }
-            total += Int64(v * scale)
+            let nanos = v * scale
+            // Past ~290 years it would not fit in Int64 nanoseconds.
+            guard nanos.isFinite, nanos < 9e18, total < Int64(9e18) - Int64(nanos) else { return false }
+            total += Int64(nanos)
             number = ""; unit = ""
             parsedAny = true
             return true
