@@ -45,7 +45,6 @@ enum LogFrameEncoder {
             case .json:
                 let streamPart = line.stream == .stdout ? stdoutPart : stderrPart
                 let length = tsKey.count + escapedLength(ts) + 2 + streamPart.count + escapedLength(text) + 2 + 1
-                out.reserveCapacity(out.count + length + 10)
                 WebSocketFrameEncoder.appendHeader(opcode: .text, payloadLength: length, to: &out)
                 out.append(contentsOf: tsKey)
                 JSONValue.appendEscaped(ts, to: &out)
