@@ -32,8 +32,19 @@ def browser():
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     d = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=o)
     d.set_script_timeout(20)
+    _current_browser.append(d)
     yield d
     d.quit()
+
+
+_current_browser = []
+
+
+def _browser_log():
+    try:
+        return _current_browser[0].get_log("browser")[-6:] if _current_browser else []
+    except Exception:  # noqa: BLE001 - diagnostics only
+        return []
 
 
 def wait_for(fn, timeout=20, interval=0.1, message="condition"):
@@ -44,7 +55,7 @@ def wait_for(fn, timeout=20, interval=0.1, message="condition"):
         if last:
             return last
         time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {message}: {last!r}")
+    raise AssertionError(f"timed out waiting for {message}: {last!r}; browser log: {[l['message'][:160] for l in _browser_log()]}")
 
 
 PANE = "document.querySelector('docktail-log').shadowRoot"
@@ -219,7 +230,8 @@ def serve_page():
     folder = os.path.join("/tmp", f"docktail-embed-{os.getpid()}-{time.time_ns()}")
     os.makedirs(folder)
     handler = lambda *a, **kw: QuietHandler(*a, directory=folder, **kw)  # noqa: E731
-    httpd = socketserver.TCPServer(("127.0.0.1", 0), handler)
+    httpd = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd, folder, f"http://127.0.0.1:{httpd.server_address[1]}"
 
@@ -277,6 +289,38 @@ def test_web_component_across_origins(browser, binary, engine):
         d.stop()
         allowed_httpd.shutdown()
         denied_httpd.shutdown()
+
+
+def test_embedding_with_a_token(browser, binary, engine):
+    """With tokens on, a page on an allowed origin embeds the component (token attribute) and the
+    iframe mode (token in its URL); without the token it gets nothing."""
+    token = "embed-token-0123456789"
+    engine.run("ui-embed-auth", 'i=1; while [ $i -le 3 ]; do echo "secured $i"; i=$((i+1)); done; sleep 600')
+    httpd, folder, origin = serve_page()
+    d = Docktail(binary, engine_url=engine.url, config={"allowedOrigins": [origin], "auth": {"tokens": [token]}})
+    try:
+        page = embed_html(d.port, "ui-embed-auth").replace('tail="50"', f'tail="50" token="{token}"').replace(
+            "?embed=1", f"?embed=1&token={token}")
+        with open(os.path.join(folder, "index.html"), "w") as f:
+            f.write(page)
+        browser.get(origin + "/index.html")
+        wait_for(lambda: browser.execute_script("return window.seen.length") >= 3, message="lines with a token")
+        assert browser.execute_script("return window.seen") == ["secured 1", "secured 2", "secured 3"]
+        browser.switch_to.frame(browser.find_element(By.ID, "f"))
+        wait_for(lambda: len(pane_lines(browser)) >= 3, message="iframe lines with a token")
+        browser.switch_to.default_content()
+        # Without the token: the pane says so and shows nothing.
+        with open(os.path.join(folder, "plain.html"), "w") as f:
+            f.write(embed_html(d.port, "ui-embed-auth"))
+        # The iframe set docktail's cookie for 127.0.0.1 (cookies ignore ports): forget it first.
+        browser.delete_all_cookies()
+        browser.get(origin + "/plain.html")
+        state = lambda: browser.execute_script(f"return {PANE}.querySelector('.state').textContent")  # noqa: E731
+        wait_for(lambda: state() == "unauthorized", message="unauthorized")
+        assert browser.execute_script("return window.seen.length") == 0
+    finally:
+        d.stop()
+        httpd.shutdown()
 
 
 def test_burst_does_not_freeze_the_tab(browser, server, engine):

@@ -112,13 +112,19 @@ def test_tokens_on_every_route(docktail, engine):
     d = docktail(config={"auth": {"tokens": [TOKEN], "tokenFile": token_file}})
     # /healthz stays open for health checks.
     assert d.get("/healthz")[0] == 200
-    for path in ["/", "/logs/secret-app", "/api/containers", "/api/containers/secret-app", "/api/hosts", "/metrics", "/docktail-log.js"]:
+    # UI code is public (so other origins can load the component); it names no container.
+    for asset in ["/docktail-log.js", "/js/log-stream.js", "/css/app.css", "/favicon.svg"]:
+        status, _, body = d.get(asset)
+        assert status == 200 and b"secret-app" not in body, asset
+    for path in ["/", "/index.html", "/viewer.html", "/logs/secret-app", "/logs/secret-app.js", "/api/containers",
+                 "/api/containers/secret-app", "/api/containers/x.js", "/api/hosts", "/metrics", "/no-such-page"]:
         status, _, body = d.get(path)
         assert status == 401, path
         assert b"secret-app" not in body and b"classified" not in body
         assert d.get(path, {"Authorization": "Bearer wrong-token-000"})[0] == 401, path
-        assert d.get(path, {"Authorization": f"Bearer {TOKEN}"})[0] == 200, path
-        assert d.get(path, {"Authorization": "Bearer file-token-12345"})[0] == 200, path
+        expected = 404 if path in ("/api/containers/x.js", "/no-such-page") else 200
+        assert d.get(path, {"Authorization": f"Bearer {TOKEN}"})[0] == expected, path
+        assert d.get(path, {"Authorization": "Bearer file-token-12345"})[0] == expected, path
     for path in ["/events", "/logs/secret-app"]:
         assert d.ws(path).status == 401
         assert d.ws(path + "?token=nope-nope-nope").status == 401

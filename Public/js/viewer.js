@@ -9,7 +9,8 @@ const pane = document.getElementById('pane');
 if (params.get('embed') === '1') document.body.classList.add('embed');
 document.getElementById('crumb').textContent = ref;
 document.title = `${ref} · docktail`;
-for (const key of ['tail', 'since', 'stdout', 'stderr', 'timestamps', 'host', 'max-lines', 'theme', 'wrap']) {
+// `token` too: in a cross-site iframe the page's cookie is not sent, so the pane carries it.
+for (const key of ['tail', 'since', 'stdout', 'stderr', 'timestamps', 'host', 'max-lines', 'theme', 'wrap', 'token']) {
   if (params.has(key)) pane.setAttribute(key, params.get(key));
 }
 initTheme(document.getElementById('theme'), () => [pane]);

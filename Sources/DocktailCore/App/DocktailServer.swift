@@ -46,6 +46,7 @@ public final class DocktailServer: @unchecked Sendable {
         let server = HTTPServer(group: group, router: router, limits: configuration.limits, metrics: metrics,
                                 allowedOrigins: configuration.allowedOrigins, logger: logger)
         server.gate = { [access] request, _ in Self.gate(request, access: access) }
+        server.decorate = { [unowned self] request, response in decorate(&response, for: request) }
         self.server = server
         let addresses = configuration.listen.compactMap(SocketAddress.parse)
         boundAddresses = try server.start(addresses: addresses)
@@ -65,10 +66,19 @@ public final class DocktailServer: @unchecked Sendable {
 
     // MARK: access
 
+    /// UI code that is the same for everyone and says nothing about containers. It stays public
+    /// so a page on another origin can load the `<docktail-log>` module (and an iframe its
+    /// styles) while the data it then asks for needs a token.
+    static let publicAssetExtensions: Set<String> = ["js", "css", "svg", "png", "ico", "woff2"]
+
     static func gate(_ request: HTTPRequest, access: AccessControl) -> HTTPResponse? {
         guard access.requiresToken else { return nil }
         let path = request.rawPath
         if path == "/healthz" { return nil }
+        if (request.method == "GET" || request.method == "HEAD"), !path.hasPrefix("/api/"), !path.hasPrefix("/logs/"),
+           let dot = path.lastIndex(of: "."), publicAssetExtensions.contains(String(path[path.index(after: dot)...]).lowercased()) {
+            return nil
+        }
         if access.isValid(AccessControl.presentedToken(request)) { return nil }
         var r = HTTPResponse.error(401, "authentication required")
         r.headers.add("WWW-Authenticate", "Bearer realm=\"docktail\"")
@@ -122,9 +132,7 @@ public final class DocktailServer: @unchecked Sendable {
     }
 
     func respond(_ ctx: RequestContext, _ response: HTTPResponse) {
-        var r = response
-        decorate(&r, for: ctx.request)
-        ctx.respond(r)
+        ctx.respond(response)
     }
 
     func client(named name: String?) -> DockerClient? {

@@ -16,6 +16,8 @@ public final class HTTPServer: @unchecked Sendable {
     public var allowedOrigins: [String]
     /// Runs before routing; a response here answers the request (authentication).
     public var gate: ((HTTPRequest, String) -> HTTPResponse?)?
+    /// Runs on every response before it is written (CORS headers, cookies).
+    public var decorate: ((HTTPRequest, inout HTTPResponse) -> Void)?
     let logger: Logger
     private let acceptQueue = DispatchQueue(label: "docktail.accept")
     private var acceptSources: [DispatchSourceRead] = []

@@ -119,6 +119,8 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
 
     private func finish(_ response: HTTPResponse, request: HTTPRequest) {
         guard case .responding = state, channel.isOpen else { return }
+        var response = response
+        server.decorate?(request, &response)
         let keepAlive = request.keepAlive && response.status < 500 && response.status != 400 && !peerFinished
         channel.write(response.serialized(keepAlive: keepAlive, head: request.method == "HEAD"))
         if !keepAlive {
