@@ -36,7 +36,9 @@ let package = Package(
         ),
         .testTarget(
             name: "DocktailCoreTests",
-            dependencies: ["DocktailCore"]
+            dependencies: ["DocktailCore"],
+            // Recorded engine responses, read from the source tree by the tests.
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -29,6 +29,7 @@ class WS:
         self.body = b""
         if handshake:
             key = base64.b64encode(os.urandom(16)).decode()
+            self.key = key
             hdrs = {"Host": f"{host}:{port}", "Upgrade": "websocket", "Connection": "Upgrade",
                     "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"}
             for k, v in (headers or {}).items():

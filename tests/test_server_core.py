@@ -117,9 +117,9 @@ def test_handshake_negative_cases(docktail):
     assert ok.status == 101
     import base64
     import hashlib
-    # Sec-WebSocket-Accept checked independently of the server's OpenSSL.
-    assert "sec-websocket-accept" in ok.response_headers
-    assert len(base64.b64decode(ok.response_headers["sec-websocket-accept"])) == hashlib.sha1().digest_size
+    # Sec-WebSocket-Accept checked independently of the server's OpenSSL (RFC 6455 §4.2.2).
+    expected = base64.b64encode(hashlib.sha1((ok.key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+    assert ok.response_headers["sec-websocket-accept"] == expected
 
 
 def expect_close(w, code):

@@ -179,7 +179,6 @@ def test_unanswered_close_is_cut(docktail, engine):
     engine.run("closing", "echo bye")
     engine.wait_exit("closing")
     w = d.ws("/logs/closing?follow=0")
-    msgs = []
     while True:
         op, _, payload = w.recv_frame()
         if op == 0x8:

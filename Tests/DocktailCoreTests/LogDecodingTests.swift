@@ -136,12 +136,11 @@ final class LogDecodingTests: XCTestCase {
     func testFrameEncodingOnce() {
         let line = LogLine(timestamp: 1, timestampText: Array("T".utf8), stream: .stderr, text: Array("a\"b\\c\u{1}".utf8))
         var out: [UInt8] = []
-        var scratch: [UInt8] = []
-        XCTAssertEqual(LogFrameEncoder.append([line], key: DeliveryKey(encoding: .json, streams: 3), to: &out, scratch: &scratch), 1)
+        XCTAssertEqual(LogFrameEncoder.append([line], key: DeliveryKey(encoding: .json, streams: 3), to: &out), 1)
         XCTAssertEqual(String(decoding: out[2...], as: UTF8.self), #"{"ts":"T","stream":"stderr","line":"a\"b\\c\u0001"}"#)
         out = []
-        XCTAssertEqual(LogFrameEncoder.append([line], key: DeliveryKey(encoding: .text, streams: 1), to: &out, scratch: &scratch), 0)
-        XCTAssertEqual(LogFrameEncoder.append([line], key: DeliveryKey(encoding: .textTimestamps, streams: 2), to: &out, scratch: &scratch), 1)
+        XCTAssertEqual(LogFrameEncoder.append([line], key: DeliveryKey(encoding: .text, streams: 1), to: &out), 0)
+        XCTAssertEqual(LogFrameEncoder.append([line], key: DeliveryKey(encoding: .textTimestamps, streams: 2), to: &out), 1)
         XCTAssertEqual(String(decoding: out[2...], as: UTF8.self), "T a\"b\\c\u{1}")
     }
 }

@@ -104,35 +104,31 @@ public final class DocktailServer: @unchecked Sendable {
         router.get("/healthz") { [self] ctx in
             let engines = monitors.map { m in JSONValue.object([("name", .string(m.client.name)), ("ok", .bool(m.isUp))]) }
             let anyUp = monitors.contains { $0.isUp }
-            respond(ctx, .json(anyUp ? 200 : 503, .object([("status", .string(anyUp ? "ok" : "no engine reachable")), ("engines", .array(engines))])))
+            ctx.respond(.json(anyUp ? 200 : 503, .object([("status", .string(anyUp ? "ok" : "no engine reachable")), ("engines", .array(engines))])))
         }
         router.get("/metrics") { [self] ctx in
-            respond(ctx, .text(200, metrics.prometheusText(), contentType: "text/plain; version=0.0.4; charset=utf-8"))
+            ctx.respond(.text(200, metrics.prometheusText(), contentType: "text/plain; version=0.0.4; charset=utf-8"))
         }
         router.get("/api/hosts") { [self] ctx in
             let hosts = monitors.map { m in
                 JSONValue.object([("name", .string(m.client.name)), ("url", .string(m.client.endpoint.url)),
                                   ("ok", .bool(m.isUp)), ("apiVersion", m.client.apiVersion.map { .string($0) } ?? .null)])
             }
-            respond(ctx, .json(200, .array(hosts)))
+            ctx.respond(.json(200, .array(hosts)))
         }
         router.get("/api/containers") { [self] ctx in listContainers(ctx) }
         router.get("/api/containers/{ref}") { [self] ctx in inspectContainer(ctx) }
         router.get("/events") { [self] ctx in
-            guard ctx.request.isWebSocketUpgrade else { respond(ctx, .error(426, "/events is a WebSocket endpoint")); return }
+            guard ctx.request.isWebSocketUpgrade else { ctx.respond(.error(426, "/events is a WebSocket endpoint")); return }
             ctx.upgrade(to: EventsSubscription(loop: ctx.loop, broadcaster: broadcaster))
         }
         router.get("/logs/{ref}") { [self] ctx in logs(ctx) }
-        router.fallback = { [self] ctx in
+        router.fallback = { [files] ctx in
             files.serve(segments: ctx.segments, request: ctx.request, loop: ctx.loop) { response in
-                self.respond(ctx, response)
+                ctx.respond(response)
             }
         }
         return router
-    }
-
-    func respond(_ ctx: RequestContext, _ response: HTTPResponse) {
-        ctx.respond(response)
     }
 
     func client(named name: String?) -> DockerClient? {
@@ -144,32 +140,28 @@ public final class DocktailServer: @unchecked Sendable {
         let ref = ctx.parameters["ref"] ?? ""
         guard ctx.request.isWebSocketUpgrade else {
             // The viewer page, whatever the ref: the page itself opens the WebSocket.
-            files.serve(segments: ["viewer.html"], request: ctx.request, loop: ctx.loop) { [self] response in
-                var r = response
-                if r.status == 200 || r.status == 304 { r.headers.replace("Cache-Control", "no-cache") }
-                respond(ctx, r)
-            }
+            files.serve(segments: ["viewer.html"], request: ctx.request, loop: ctx.loop) { ctx.respond($0) }
             return
         }
         let query: LogQuery
         do {
             query = try LogQuery.parse(ctx.query, defaultTail: configuration.limits.defaultTail)
         } catch {
-            respond(ctx, .error(400, "\(error.name): \(error.message)"))
+            ctx.respond(.error(400, "\(error.name): \(error.message)"))
             return
         }
         guard let client = client(named: ctx.query["host"]) else {
-            respond(ctx, ErrorMapping.response(for: DockerError.unknownHost(ctx.query["host"] ?? "")))
+            ctx.respond(ErrorMapping.response(for: DockerError.unknownHost(ctx.query["host"] ?? "")))
             return
         }
         client.inspect(ref, on: ctx.loop) { [self] result in
             switch result {
             case .failure(let e):
                 if case .notFound = e {} else { metrics.engineError() }
-                respond(ctx, ErrorMapping.response(for: e))
+                ctx.respond(ErrorMapping.response(for: e))
             case .success(let info):
                 guard access.isVisible(name: info.name, labels: info.labels) else {
-                    respond(ctx, ErrorMapping.response(for: DockerError.notFound("no such container: \(ref)")))
+                    ctx.respond(ErrorMapping.response(for: DockerError.notFound("no such container: \(ref)")))
                     return
                 }
                 let subscription = LogSubscription(loop: ctx.loop, query: query, info: info, hostName: client.name, client: client,
@@ -189,18 +181,18 @@ public final class DocktailServer: @unchecked Sendable {
     private func inspectContainer(_ ctx: RequestContext) {
         let ref = ctx.parameters["ref"] ?? ""
         guard let client = client(named: ctx.query["host"]) else {
-            respond(ctx, ErrorMapping.response(for: DockerError.unknownHost(ctx.query["host"] ?? "")))
+            ctx.respond(ErrorMapping.response(for: DockerError.unknownHost(ctx.query["host"] ?? "")))
             return
         }
         client.inspect(ref, on: ctx.loop) { [self] result in
             switch result {
-            case .failure(let e): respond(ctx, ErrorMapping.response(for: e))
+            case .failure(let e): ctx.respond(ErrorMapping.response(for: e))
             case .success(let info):
                 guard access.isVisible(name: info.name, labels: info.labels) else {
-                    respond(ctx, ErrorMapping.response(for: DockerError.notFound("no such container: \(ref)")))
+                    ctx.respond(ErrorMapping.response(for: DockerError.notFound("no such container: \(ref)")))
                     return
                 }
-                respond(ctx, .json(200, Self.containerJSON(info, host: client.name)))
+                ctx.respond(.json(200, Self.containerJSON(info, host: client.name)))
             }
         }
     }
@@ -210,7 +202,7 @@ public final class DocktailServer: @unchecked Sendable {
         var remaining = clients.count
         var results: [(Int, [ContainerInfo])] = []
         var errors = 0
-        if remaining == 0 { respond(ctx, .json(200, .array([]))); return }
+        if remaining == 0 { ctx.respond(.json(200, .array([]))); return }
         for (i, client) in clients.enumerated() {
             client.listContainers(all: all, on: ctx.loop) { [self] result in
                 switch result {
@@ -219,14 +211,14 @@ public final class DocktailServer: @unchecked Sendable {
                 }
                 remaining -= 1
                 guard remaining == 0 else { return }
-                if errors == clients.count { respond(ctx, .error(502, "no engine reachable")); return }
+                if errors == clients.count { ctx.respond(.error(502, "no engine reachable")); return }
                 var items: [JSONValue] = []
                 for (index, list) in results.sorted(by: { $0.0 < $1.0 }) {
                     for c in list where access.isVisible(name: c.name, labels: c.labels) {
                         items.append(Self.containerJSON(c, host: clients[index].name))
                     }
                 }
-                respond(ctx, .json(200, .array(items)))
+                ctx.respond(.json(200, .array(items)))
             }
         }
     }

@@ -42,17 +42,22 @@ public final class DockerClient: @unchecked Sendable {
     public func get(_ path: String, on loop: EventLoop, completion: @escaping (Result<(Int, [UInt8]), DockerError>) -> Void) {
         loop.assertInLoop()
         let collector = BufferingResponse(limit: limits.engineMaxBodyBytes, completion: completion)
-        if let connection = takeIdle(loop) {
-            collector.onEnd = { [self] in if connection.reusable { putIdle(connection) } }
-            connection.get(path, keepAlive: true, handler: collector)
-            return
-        }
-        let connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, maxHeadBytes: limits.engineMaxHeaderBytes)
-        connection.connect(timeout: limits.engineConnectTimeoutSeconds) { [self] error in
-            if let error { completion(.failure(error)); return }
+        let send: (DockerHTTPConnection) -> Void = { [self] connection in
             collector.onEnd = { [self] in if connection.reusable { putIdle(connection) } }
             connection.get(path, keepAlive: true, handler: collector)
         }
+        let connection: DockerHTTPConnection
+        if let idle = takeIdle(loop) {
+            connection = idle
+            send(idle)
+        } else {
+            connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, maxHeadBytes: limits.engineMaxHeaderBytes)
+            connection.connect(timeout: limits.engineConnectTimeoutSeconds) { error in
+                if let error { _ = collector.finish(error); return }
+                send(connection)
+            }
+        }
+        // One timeout for the whole call, on a fresh or a reused connection alike.
         loop.schedule(after: limits.engineRequestTimeoutSeconds) {
             if collector.finish(.unreachable("engine request timed out")) { connection.close() }
         }

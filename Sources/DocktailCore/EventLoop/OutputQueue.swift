@@ -60,9 +60,6 @@ struct OutputQueue {
     mutating func withIOVecs<R>(max: Int, _ body: (UnsafeMutableBufferPointer<iovec>, Int) -> R) -> R {
         let count = min(max, chunks.count - head)
         return withUnsafeTemporaryAllocation(of: iovec.self, capacity: Swift.max(count, 1)) { iov in
-            // Pin each chunk's storage for the duration of the call.
-            var pinned: [UnsafeRawBufferPointer] = []
-            pinned.reserveCapacity(count)
             for k in 0..<count {
                 let c = chunks[head + k]
                 let offset = k == 0 ? headOffset : 0
@@ -70,7 +67,6 @@ struct OutputQueue {
                     // Arrays stored in `chunks` keep their buffers alive; the base address is stable
                     // while the queue is not mutated.
                     iov[k] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + offset), iov_len: raw.count - offset)
-                    pinned.append(raw)
                 }
             }
             return body(iov, count)

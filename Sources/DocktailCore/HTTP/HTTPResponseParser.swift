@@ -48,7 +48,6 @@ public struct HTTPResponseParser: Sendable {
             case .head:
                 guard i < n else { return false }
                 // Look for the blank line that ends the head, across reads.
-                let before = headBuffer.count
                 var end = -1
                 var j = i
                 while j < n {
@@ -61,7 +60,6 @@ public struct HTTPResponseParser: Sendable {
                     }
                     if c > maxHeadBytes { throw .headTooLarge }
                 }
-                _ = before
                 if end < 0 { return false }
                 i = end
                 let head = try Self.parseHead(headBuffer)

@@ -75,13 +75,14 @@ public final class HTTPServer: @unchecked Sendable {
             loop.execute { [self] in
                 let channel = SocketChannel(fd: fd, loop: loop, peer: peer)
                 let connection = HTTPServerConnection(channel: channel, server: self)
+                // The limiter slot is released when the channel closes, whoever handles it by then.
+                channel.onClose.append { [self] in released(peer: peer) }
                 connection.start()
-                _ = ConnectionReleaser(channel: channel, server: self, peer: peer)
             }
         }
     }
 
-    fileprivate func released(peer: String) {
+    private func released(peer: String) {
         limiter.release(peer)
         metrics.connectionClosed()
     }
@@ -96,14 +97,6 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     public var openConnections: Int { limiter.total }
-}
-
-/// Releases a connection's limiter slot when its channel closes, whoever handles it by then.
-private final class ConnectionReleaser: @unchecked Sendable {
-    // Invariant: created and used on the channel's loop.
-    init(channel: SocketChannel, server: HTTPServer, peer: String) {
-        channel.onClose.append { server.released(peer: peer) }
-    }
 }
 
 /// A connection over the caps: it gets a 503, its request is read and dropped (closing with

@@ -8,9 +8,9 @@ enum LogFrameEncoder {
     private static let stderrPart = Array(#","stream":"stderr","line":"#.utf8)
 
     /// Appends the frames for the lines `key` selects; returns how many.
-    static func append(_ lines: [LogLine], key: DeliveryKey, to out: inout [UInt8], scratch: inout [UInt8]) -> Int {
+    static func append(_ lines: [LogLine], key: DeliveryKey, to out: inout [UInt8]) -> Int {
         var count = 0
-        for i in lines.indices where key.streams & lines[i].stream.rawValue != 0 {
+        for i in lines.indices where key.selects(lines[i]) {
             appendFrame(lines[i], encoding: key.encoding, to: &out)
             count += 1
         }

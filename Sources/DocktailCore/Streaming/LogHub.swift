@@ -58,7 +58,6 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
     private var generation = 0
     private var retryDelay = 0.5
     private var lastDieExitCode: Int?
-    private var scratch: [UInt8] = []
     private var historyCount = 0
     private var announcedOutage = false
 
@@ -89,7 +88,8 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         case .loadingHistory:
             waiting.append(s)
         case .removed, .closed:
-            s.loop.execute { s.sendEvent(.object([("event", .string("removed"))])); s.close(code: 1000, reason: "container removed") }
+            let frame = Self.removedFrame
+            s.loop.execute { s.containerRemoved(frame: frame) }
         default:
             serve(s)
         }
@@ -191,12 +191,16 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         return nil
     }
 
+    /// Sends an event to every subscriber, encoded once.
     private func broadcast(_ event: JSONValue) {
+        let frame = LogSubscription.eventFrame(event)
         for entry in subscribers.values {
             let s = entry.subscription
-            s.loop.execute { s.sendEvent(event) }
+            s.loop.execute { s.sendEvent(frame: frame) }
         }
     }
+
+    private static let removedFrame = LogSubscription.eventFrame(.object([("event", .string("removed"))]))
 
     // MARK: lines
 
@@ -236,7 +240,7 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
             } else {
                 var out: [UInt8] = []
                 out.reserveCapacity(lines.count * 100)
-                let n = LogFrameEncoder.append(lines, key: s.key, to: &out, scratch: &scratch)
+                let n = LogFrameEncoder.append(lines, key: s.key, to: &out)
                 index = variants.count
                 variants.append((out, n))
                 variantIndex[s.key] = index
@@ -271,9 +275,6 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
                 engineFailed(e)
             case .success(let newInfo):
                 let restarted = !first && newInfo.startedAt != info.startedAt && !info.startedAt.isEmpty
-                let wasStopped: Bool
-                if case .stopped = state { wasStopped = true } else { wasStopped = false }
-                _ = wasStopped
                 info = newInfo
                 if restarted { broadcast(.object([("event", .string("restart"))])) }
                 if first {
@@ -285,11 +286,8 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         }
     }
 
-    private var historyPhase = false
-
     private func loadHistory() {
         state = .loadingHistory
-        historyPhase = true
         historyCount = 0
         decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes)
         openStream(follow: false, tail: limits.ringLines, since: nil)
@@ -297,7 +295,6 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
 
     private func follow() {
         state = .following
-        historyPhase = false
         decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position)
         let since = position.resumeTimestamp
         openStream(follow: true, tail: since == nil ? 0 : nil, since: since)
@@ -309,7 +306,6 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
     /// read the tail once more (`follow=0`, `since` the last entry), then decide.
     private func rereadTail() {
         state = .finishing
-        historyPhase = true
         historyCount = -1
         decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position)
         openStream(follow: false, tail: nil, since: position.resumeTimestamp ?? 0)
@@ -375,9 +371,7 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         if historyCount >= 0 { historyCount += tail.count }
         publish(tail)
         retryDelay = 0.5
-        if announcedOutage {
-            announcedOutage = false
-        }
+        announcedOutage = false
         switch state {
         case .loadingHistory:
             ringComplete = historyCount < limits.ringLines && ring.evicted == 0
@@ -423,15 +417,9 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
     private func containerRemoved() {
         state = .removed
         closeUpstream()
-        for entry in subscribers.values {
-            let s = entry.subscription
-            s.loop.execute {
-                s.sendEvent(.object([("event", .string("removed"))]))
-                s.close(code: WebSocketCloseCode.normalClosure.rawValue, reason: "container removed")
-            }
-        }
-        for s in waiting {
-            s.loop.execute { s.sendEvent(.object([("event", .string("removed"))])); s.close(code: 1000, reason: "container removed") }
+        let frame = Self.removedFrame
+        for s in subscribers.values.map(\.subscription) + waiting {
+            s.loop.execute { s.containerRemoved(frame: frame) }
         }
         subscribers.removeAll()
         waiting.removeAll()
@@ -451,10 +439,8 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         }
         let delay = retryDelay
         retryDelay = min(retryDelay * 2, 10)
-        let g = generation
         loop.schedule(after: delay) { [self] in
             guard case .waitingRetry = state else { return }
-            _ = g
             attach(first: first && position.resumeTimestamp == nil)
         }
     }

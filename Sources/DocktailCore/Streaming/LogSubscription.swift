@@ -26,7 +26,6 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
     /// Strong while open (hot path: no weak load per delivery); cleared when the socket closes,
     /// which breaks the cycle with `WebSocketConnection.handler`.
     private var ws: WebSocketConnection?
-    private var scratch: [UInt8] = []
     /// Per stream, the last line sent from history and how many shared its stamp (the join point).
     private var historyEnd = LogStreamDecoder.Position()
     /// With one stream selected, the engine's `tail` counts lines of both streams: docktail asks
@@ -105,13 +104,28 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
     func deliverOwn(_ lines: [LogLine]) {
         guard let ws, !lines.isEmpty else { return }
         var out: [UInt8] = []
-        let n = LogFrameEncoder.append(lines, key: key, to: &out, scratch: &scratch)
+        let n = LogFrameEncoder.append(lines, key: key, to: &out)
         if n > 0 { ws.send(encodedFrames: out, lines: n) }
     }
 
     func sendEvent(_ event: JSONValue) {
+        sendEvent(frame: Self.eventFrame(event))
+    }
+
+    /// An event already encoded as a frame (the hub encodes a broadcast once for all).
+    func sendEvent(frame: [UInt8]) {
         guard isJSON, let ws else { return }
-        ws.send(encodedFrames: WebSocketFrameEncoder.encode(opcode: .text, payload: event.encoded()))
+        ws.send(encodedFrames: frame)
+    }
+
+    static func eventFrame(_ event: JSONValue) -> [UInt8] {
+        WebSocketFrameEncoder.encode(opcode: .text, payload: event.encoded())
+    }
+
+    /// `removed`, then close 1000.
+    func containerRemoved(frame: [UInt8]) {
+        sendEvent(frame: frame)
+        close(code: WebSocketCloseCode.normalClosure.rawValue, reason: "container removed")
     }
 
     func close(code: UInt16, reason: String) {
@@ -158,7 +172,7 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
         }
         var out: [UInt8] = []
         out.reserveCapacity(lines.count * 96)
-        let n = LogFrameEncoder.append(lines, key: key, to: &out, scratch: &scratch)
+        let n = LogFrameEncoder.append(lines, key: key, to: &out)
         // History is never dropped: it goes out as control-class data and the engine read
         // pauses while the client is behind.
         if n > 0 { ws.send(encodedFrames: out, lines: 0) }
