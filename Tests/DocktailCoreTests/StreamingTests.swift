@@ -23,7 +23,7 @@ final class StreamingTests: XCTestCase {
         // Stream selection and `since` apply too.
         var q = LogQuery()
         q.stderr = false
-        q.since = 6
+        q.since = Timestamp(nanoseconds: 6)
         var none = LogStreamDecoder.Position()
         XCTAssertEqual(LogHub.filterJoin(lines, query: q, filter: &none).map(\.textString), ["o6a", "o6b", "o7"])
     }

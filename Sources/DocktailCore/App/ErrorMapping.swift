@@ -31,15 +31,17 @@ public enum ErrorMapping {
         }
     }
 
+    /// Engine failures. A client never sees the engine's message text (`publicDescription`);
+    /// any 4xx answer about a reference (unknown, ambiguous prefix, malformed) is the same 404,
+    /// so a status cannot reveal that hidden containers exist.
     public static func response(for error: DockerError) -> HTTPResponse {
         switch error {
-        case .notFound(let what): return .error(404, what)
-        case .unreachable(let why): return .error(502, "engine unreachable: \(why)")
-        case .badResponse(let why): return .error(502, "engine error: \(why)")
-        case .engineStatus(let status, let message):
-            if status == 404 { return .error(404, message) }
-            return .error(502, "engine answered \(status): \(message)")
-        case .unknownHost(let name): return .error(400, "unknown host \(name)")
+        case .notFound: return .error(404, "no such container")
+        case .unreachable, .badResponse: return .error(502, error.publicDescription)
+        case .engineStatus(let status, _):
+            if (400..<500).contains(status) { return .error(404, "no such container") }
+            return .error(502, error.publicDescription)
+        case .unknownHost: return .error(400, error.publicDescription)
         }
     }
 }

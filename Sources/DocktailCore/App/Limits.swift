@@ -39,6 +39,9 @@ public struct Limits: Sendable, Equatable {
     public var maxLineBytes = 1024 * 1024
     /// Recent lines kept per watched container for new subscribers.
     public var ringLines = 1000
+    /// Bytes of lines one `tail=N` request may hold while it finds where its last N lines begin;
+    /// past it docktail streams them from the engine instead (see `LogTailLocator`).
+    public var historyBufferBytes = 8 * 1024 * 1024
     /// Default `tail` when a client does not give one.
     public var defaultTail = 100
     /// Seconds an upstream log stream stays open after its last subscriber left.

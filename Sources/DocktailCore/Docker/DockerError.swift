@@ -20,4 +20,16 @@ public enum DockerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownHost(let h): return "unknown host \(h)"
         }
     }
+
+    /// What a client may be told: never the engine's own message text (it can name containers
+    /// the client may not see, e.g. an ambiguous id prefix); the full text goes to the log.
+    public var publicDescription: String {
+        switch self {
+        case .notFound: return "no such container"
+        case .unreachable(let s): return "engine unreachable: \(s)"
+        case .badResponse: return "bad engine response"
+        case .engineStatus(let st, _): return "engine answered \(st)"
+        case .unknownHost(let h): return "unknown host \(h)"
+        }
+    }
 }

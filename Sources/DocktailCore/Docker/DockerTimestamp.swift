@@ -1,7 +1,8 @@
 /// The engine's RFC 3339 timestamps (`2026-11-29T14:16:35.218193371Z`; trailing zeros of the
 /// fraction are trimmed, so the length varies), as nanoseconds since the Unix epoch.
 public enum DockerTimestamp {
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`; nil when malformed.
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`; nil when malformed or outside
+    /// `Timestamp.range` (years 1970 to 2261; the arithmetic below cannot overflow for them).
     public static func parse(_ b: UnsafeRawBufferPointer) -> Int64? {
         let n = b.count
         guard n >= 20 else { return nil }
@@ -17,7 +18,7 @@ public enum DockerTimestamp {
         let year = y0 * 1000 + y1 * 100 + y2 * 10 + y3
         let month = m0 * 10 + m1, day = d0 * 10 + d1
         let hour = h0 * 10 + h1, minute = i0 * 10 + i1, second = s0 * 10 + s1
-        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        guard (1969...2261).contains(year), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
         var i = 19
         var nanos: Int64 = 0
         if i < n && b[i] == 0x2E {
@@ -45,7 +46,10 @@ public enum DockerTimestamp {
         guard i == n else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset
-        return seconds * 1_000_000_000 + nanos
+        // Year 1969 is let through the digit check only so that an offset can move a time across
+        // the epoch; the result itself must be in range.
+        let value = seconds * 1_000_000_000 + nanos
+        return Timestamp.range.contains(value) ? value : nil
     }
 
     public static func parse(_ text: String) -> Int64? {
@@ -65,7 +69,9 @@ public enum DockerTimestamp {
     }
 
     /// RFC 3339 with nine fraction digits, UTC.
-    public static func format(_ nanos: Int64) -> String {
+    /// Values outside `Timestamp.range` are clamped into it first (no arithmetic here can trap).
+    public static func format(_ value: Int64) -> String {
+        let nanos = Timestamp(clamping: value).nanoseconds
         let secs = nanos >= 0 ? nanos / 1_000_000_000 : (nanos - 999_999_999) / 1_000_000_000
         let frac = nanos - secs * 1_000_000_000
         var days = secs / 86400
@@ -85,10 +91,11 @@ public enum DockerTimestamp {
     }
 
     /// The engine's `since`/`until` form: seconds and nanoseconds (`1700000000.000000001`).
-    public static func engineParameter(_ nanos: Int64) -> String {
+    /// Values outside `Timestamp.range` are clamped into it (so the fraction is never negative).
+    public static func engineParameter(_ value: Int64) -> String {
+        let nanos = Timestamp(clamping: value).nanoseconds
         let secs = nanos / 1_000_000_000
-        let frac = nanos % 1_000_000_000
-        let f = String(frac)
-        return "\(secs).\(String(repeating: "0", count: 9 - f.count))\(f)"
+        let f = String(nanos % 1_000_000_000)
+        return "\(secs).\(String(repeating: "0", count: max(0, 9 - f.count)))\(f)"
     }
 }

@@ -8,17 +8,17 @@ final class LogFetch: DockerResponseHandler, @unchecked Sendable {
     private var status = 0
     private var connection: DockerHTTPConnection?
     private var onLines: (([LogLine]) -> Void)?
-    private var onEnd: ((DockerError?) -> Void)?
+    var onEnd: ((DockerError?) -> Void)?
     /// Messages the engine sent in-band (stream 3) about this log.
     var onEngineError: ((String) -> Void)?
     private var batch: [LogLine] = []
     private(set) var lastLine: LogLine?
     private let metrics: ServerMetrics
 
-    init(loop: EventLoop, tty: Bool, maxLineBytes: Int, metrics: ServerMetrics,
+    init(loop: EventLoop, tty: Bool, maxLineBytes: Int, metrics: ServerMetrics, resumeAfter: LogStreamDecoder.Position? = nil,
          onLines: @escaping ([LogLine]) -> Void, onEnd: @escaping (DockerError?) -> Void) {
         self.loop = loop
-        self.decoder = LogStreamDecoder(tty: tty, maxLineBytes: maxLineBytes)
+        self.decoder = LogStreamDecoder(tty: tty, maxLineBytes: maxLineBytes, resumeAfter: resumeAfter)
         self.onLines = onLines
         self.onEnd = onEnd
         self.metrics = metrics
@@ -27,6 +27,9 @@ final class LogFetch: DockerResponseHandler, @unchecked Sendable {
     func start(client: DockerClient, containerID: String, query: String) {
         connection = client.stream("/containers/\(containerID)/logs?\(query)", on: loop, handler: self)
     }
+
+    /// Entries (frames of either stream) the engine sent so far, including skipped ones.
+    var entries: Int { decoder.entryCount }
 
     func pause() { connection?.pauseReading() }
     func resume() { connection?.resumeReading() }

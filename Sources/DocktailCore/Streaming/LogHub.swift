@@ -120,14 +120,15 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
     private func serve(_ s: LogSubscription) {
         let q = s.query
         let lines = ring.lines
-        let selected = lines.filter { q.selects($0) && (q.since == nil || $0.timestamp >= q.since!) }
+        let selected = lines.filter { q.selects($0) && (q.since == nil || $0.timestamp >= q.since!.nanoseconds) }
         // The ring covers the request when it holds the whole log, when its oldest line is older
         // than `since` (then every line since is in it), or when it has `tail` selected lines.
         var covered = ringComplete
         if !covered {
             if let since = q.since {
                 // (with a second of margin: stdout and stderr stamps may interleave slightly out of order)
-                covered = ring.oldest.map { $0.timestamp < since - 1_000_000_000 } ?? false
+                // (`since` is at least the epoch, so the subtraction cannot overflow)
+                covered = ring.oldest.map { $0.timestamp < since.nanoseconds - 1_000_000_000 } ?? false
             } else if let tail = q.tail {
                 covered = selected.count >= tail
             }
@@ -173,7 +174,7 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         var out: [LogLine] = []
         var counts: [LogStream: (Int64, Int)] = [:]
         for line in lines where q.selects(line) {
-            if let since = q.since, line.timestamp < since { continue }
+            if let since = q.since, line.timestamp < since.nanoseconds { continue }
             if let mark = filter[line.stream] {
                 let n: Int
                 if let c = counts[line.stream], c.0 == line.timestamp { n = c.1 + 1 } else { n = 1 }
@@ -312,6 +313,7 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
     }
 
     private func openStream(follow: Bool, tail: Int?, since: Int64?) {
+        let since = since.map(Timestamp.init(clamping:))
         status = 0
         batch = []
         logger.debug("upstream request", metadata: ["container": "\(info.name)", "follow": "\(follow)", "tail": "\(tail.map(String.init) ?? "all")"])
@@ -435,7 +437,7 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         if !announcedOutage {
             announcedOutage = true
             logger.warning("engine lost", metadata: ["engine": "\(client.name)", "container": "\(info.name)", "error": "\(error)"])
-            broadcast(.object([("event", .string("error")), ("message", .string("\(error.description); reconnecting"))]))
+            broadcast(.object([("event", .string("error")), ("message", .string("\(error.publicDescription); reconnecting"))]))
         }
         let delay = retryDelay
         retryDelay = min(retryDelay * 2, 10)

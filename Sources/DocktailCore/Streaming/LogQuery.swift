@@ -2,16 +2,18 @@
 public struct LogQuery: Sendable, Equatable {
     public enum Format: Sendable, Equatable { case json, text }
 
-    /// Last N lines of history; nil = all.
+    /// Last N lines of history (as the user sees them: a line over 16 KiB is one line); nil = all.
     public var tail: Int?
-    /// Nanoseconds since the epoch.
-    public var since: Int64?
-    public var until: Int64?
+    public var since: Timestamp?
+    public var until: Timestamp?
     public var stdout = true
     public var stderr = true
     public var follow = true
     public var format = Format.json
     public var timestamps = false
+
+    /// Largest `tail` a client may ask for; `tail=all` streams any amount without holding it.
+    public static let maxTail = 100_000
 
     public init() {}
 
@@ -21,21 +23,25 @@ public struct LogQuery: Sendable, Equatable {
         public let message: String
     }
 
+    /// Documented ranges: `tail` 0...100000 or `all` (`-1`); `since`/`until` RFC 3339 or Unix
+    /// seconds between 1970 and 2262, or a duration back from now of at most 100 years
+    /// (clamped to 1970); flags 0/1/true/false; `format` json or text.
     public static func parse(_ query: [String: String], defaultTail: Int, now: Int64 = MonotonicClock.wallNanoseconds()) throws(InvalidParameter) -> LogQuery {
         var q = LogQuery()
+        let now = Timestamp(clamping: now)
         if let t = query["tail"] {
             if t == "all" || t == "-1" { q.tail = nil }
-            else if let n = Int(t), n >= 0 { q.tail = n }
-            else { throw InvalidParameter(name: "tail", message: "tail must be a non-negative number or 'all'") }
+            else if t.utf8.count <= 7, t.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(t), n <= maxTail { q.tail = n }
+            else { throw InvalidParameter(name: "tail", message: "tail must be a whole number from 0 to \(maxTail), or 'all'") }
         } else {
-            q.tail = defaultTail
+            q.tail = min(max(defaultTail, 0), maxTail)
         }
         if let s = query["since"] {
-            guard let v = parseTime(s, now: now) else { throw InvalidParameter(name: "since", message: "since must be RFC 3339, Unix seconds or a duration like 10m") }
+            guard let v = parseTime(s, now: now) else { throw InvalidParameter(name: "since", message: timeMessage("since")) }
             q.since = v
         }
         if let s = query["until"] {
-            guard let v = parseTime(s, now: now) else { throw InvalidParameter(name: "until", message: "until must be RFC 3339, Unix seconds or a duration like 10m") }
+            guard let v = parseTime(s, now: now) else { throw InvalidParameter(name: "until", message: timeMessage("until")) }
             q.until = v
         }
         q.stdout = try flag(query, "stdout", default: true)
@@ -51,6 +57,10 @@ public struct LogQuery: Sendable, Equatable {
         return q
     }
 
+    static func timeMessage(_ name: String) -> String {
+        "\(name) must be an RFC 3339 time or Unix seconds between 1970 and 2262, or a duration like 10m (at most 100 years)"
+    }
+
     static func flag(_ query: [String: String], _ name: String, default value: Bool) throws(InvalidParameter) -> Bool {
         guard let v = query[name] else { return value }
         switch v {
@@ -60,68 +70,40 @@ public struct LogQuery: Sendable, Equatable {
         }
     }
 
-    /// RFC 3339, Unix seconds with an optional fraction, or a duration (`30s`, `10m`, `2h`, `1h30m`) back from now.
-    public static func parseTime(_ s: String, now: Int64) -> Int64? {
-        if let ts = DockerTimestamp.parse(s) { return ts }
-        if let d = parseDuration(s) { return now - d }
-        let parts = s.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let first = parts.first, !first.isEmpty, first.allSatisfy(\.isNumber), let secs = Int64(first), secs < 1 << 33 else { return nil }
+    /// RFC 3339, Unix seconds with an optional fraction, or a duration (`30s`, `10m`, `2h`,
+    /// `1h30m`) back from `now`. Nil when malformed or out of range.
+    public static func parseTime(_ s: String, now: Timestamp) -> Timestamp? {
+        guard !s.isEmpty, s.utf8.count <= 64 else { return nil }
+        if let ts = DockerTimestamp.parse(s) { return Timestamp(nanoseconds: ts) }
+        if let span = TimeSpan.parse(s) { return now.subtractingClampedToEpoch(span) }
+        let parts = s.utf8.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
+        let isDigit: (UInt8) -> Bool = { $0 >= 0x30 && $0 <= 0x39 }
+        guard let first = parts.first, !first.isEmpty, first.count <= 11, first.allSatisfy(isDigit),
+              let secs = Int64(String(decoding: first, as: UTF8.self)) else { return nil }
         var nanos: Int64 = 0
         if parts.count == 2 {
             let frac = parts[1]
-            guard !frac.isEmpty, frac.allSatisfy(\.isNumber) else { return nil }
-            let digits = String(frac.prefix(9))
-            nanos = Int64(digits + String(repeating: "0", count: 9 - digits.count)) ?? 0
+            guard !frac.isEmpty, frac.count <= 64, frac.allSatisfy(isDigit) else { return nil }
+            for (i, c) in frac.prefix(9).enumerated() { nanos += Int64(c - 0x30) * pow10(8 - i) }
         }
-        return secs * 1_000_000_000 + nanos
+        return Timestamp(seconds: secs, fractionNanoseconds: nanos)
     }
 
-    /// Go-style durations: `1h30m`, `90s`, `250ms`.
-    static func parseDuration(_ s: String) -> Int64? {
-        var total: Int64 = 0
-        var number = ""
-        var unit = ""
-        var parsedAny = false
-        func commit() -> Bool {
-            guard !number.isEmpty, let v = Double(number) else { return false }
-            let scale: Double
-            switch unit {
-            case "ns": scale = 1
-            case "us", "µs": scale = 1e3
-            case "ms": scale = 1e6
-            case "s": scale = 1e9
-            case "m": scale = 60e9
-            case "h": scale = 3600e9
-            case "d": scale = 86400e9
-            default: return false
-            }
-            let nanos = v * scale
-            // Past ~290 years it would not fit in Int64 nanoseconds.
-            guard nanos.isFinite, nanos < 9e18, total < Int64(9e18) - Int64(nanos) else { return false }
-            total += Int64(nanos)
-            number = ""; unit = ""
-            parsedAny = true
-            return true
-        }
-        for c in s {
-            if c.isNumber || c == "." {
-                if !unit.isEmpty { guard commit() else { return nil } }
-                number.append(c)
-            } else {
-                guard !number.isEmpty else { return nil }
-                unit.append(c)
-            }
-        }
-        guard !unit.isEmpty, commit(), parsedAny else { return nil }
-        return total
+    private static func pow10(_ e: Int) -> Int64 {
+        var v: Int64 = 1
+        for _ in 0..<e { v *= 10 }
+        return v
     }
+
+    /// Go-style durations: `1h30m`, `90s`, `250ms` (see `TimeSpan.parse`).
+    static func parseDuration(_ s: String) -> Int64? { TimeSpan.parse(s)?.nanoseconds }
 
     /// The engine query for this request (`timestamps=1` always: docktail needs them).
-    func engineQuery(follow: Bool, tail: Int?, since: Int64?, until: Int64? = nil, stdout: Bool = true, stderr: Bool = true) -> String {
+    func engineQuery(follow: Bool, tail: Int?, since: Timestamp?, until: Timestamp? = nil, stdout: Bool = true, stderr: Bool = true) -> String {
         var parts = ["stdout=\(stdout ? 1 : 0)", "stderr=\(stderr ? 1 : 0)", "timestamps=1", "follow=\(follow ? 1 : 0)"]
-        parts.append("tail=\(tail.map(String.init) ?? "all")")
-        if let since { parts.append("since=\(DockerTimestamp.engineParameter(since))") }
-        if let until { parts.append("until=\(DockerTimestamp.engineParameter(until))") }
+        parts.append("tail=\(tail.map { String(max($0, 0)) } ?? "all")")
+        if let since { parts.append("since=\(since.engineParameter)") }
+        if let until { parts.append("until=\(until.engineParameter)") }
         return parts.joined(separator: "&")
     }
 

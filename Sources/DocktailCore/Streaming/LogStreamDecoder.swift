@@ -48,10 +48,14 @@ public struct LogStreamDecoder: Sendable {
         case demux(DockerLogDemultiplexer.DemuxError)
     }
 
-    /// The engine's TTY logger cuts entries without a newline at 16 KiB.
+    /// The engine's log copier cuts entries without a newline at 16 KiB; a shorter entry
+    /// without one only ends a run (the process exited, or docktail read to the end).
     static let ttyEntryLimit = 16 * 1024
+    /// Longest engine stamp (`2262-01-01T00:00:00.123456789Z` plus the space), in bytes.
+    static let maxStampBytes = 31
 
     private enum TTYState: Sendable {
+        /// Expecting `TIMESTAMP SP` (the bytes so far).
         case timestamp([UInt8])
         case content(count: Int, timestamp: Int64, timestampText: [UInt8], skip: Bool)
     }
@@ -60,9 +64,11 @@ public struct LogStreamDecoder: Sendable {
     private var demux: DockerLogDemultiplexer
     private var assembler: LogLineAssembler
     private var ttyState = TTYState.timestamp([])
+    /// TTY: bytes at the end of a read that may begin an engine stamp (at most `maxStampBytes`).
+    private var carry: [UInt8] = []
     /// Entries at or before this position are skipped (already delivered).
     private var skipThrough: Position
-    /// Entries seen in this response, per stream.
+    /// Entries seen in this response, per stream (trusted stamps only).
     private var seen = Position()
     /// Position of the last entries seen (in this response, or before it for a stream that has none yet).
     public var position: Position {
@@ -71,13 +77,24 @@ public struct LogStreamDecoder: Sendable {
     private let skipThroughInitial: Position
     /// Messages the engine sent in-band on stream 3.
     public private(set) var engineErrors: [String] = []
+    /// Entries (frames of stdout or stderr) in this response, skipped ones included.
+    public private(set) var entryCount = 0
+    /// Entries whose stamp could not be trusted (see `isTrusted`).
+    public private(set) var untrustedStamps = 0
+    /// How far ahead of docktail's clock an engine stamp may be and still move a position.
+    public let maxClockSkewNanoseconds: Int64
+    private let now: @Sendable () -> Int64
 
-    public init(tty: Bool, maxLineBytes: Int = 1024 * 1024, resumeAfter: Position? = nil) {
+    public init(tty: Bool, maxLineBytes: Int = 1024 * 1024, resumeAfter: Position? = nil,
+                maxClockSkewNanoseconds: Int64 = 10_000_000_000,
+                now: @escaping @Sendable () -> Int64 = { MonotonicClock.wallNanoseconds() }) {
         self.tty = tty
         self.demux = DockerLogDemultiplexer(maxFrameBytes: max(4 * 1024 * 1024, maxLineBytes + 1024))
         self.assembler = LogLineAssembler(maxLineBytes: maxLineBytes)
         self.skipThrough = resumeAfter ?? Position()
         self.skipThroughInitial = resumeAfter ?? Position()
+        self.maxClockSkewNanoseconds = maxClockSkewNanoseconds
+        self.now = now
     }
 
     public mutating func decode(_ input: UnsafeRawBufferPointer, emit: (LogLine) -> Void) throws(DecodeError) {
@@ -100,6 +117,12 @@ public struct LogStreamDecoder: Sendable {
     }
 
     public mutating func finish(emit: (LogLine) -> Void) {
+        if !carry.isEmpty, case .content(_, let ts, let tsText, let skip) = ttyState, !skip {
+            // The response ended inside what looked like the start of a stamp: it was content.
+            let rest = carry
+            tsText.withUnsafeBytes { st in rest.withUnsafeBytes { assembler.add(stream: .stdout, timestamp: ts, timestampText: st, content: $0, emit: emit) } }
+        }
+        carry = []
         assembler.finish(emit: emit)
     }
 
@@ -108,8 +131,22 @@ public struct LogStreamDecoder: Sendable {
         return engineErrors
     }
 
+    /// A stamp may move a resume position only when it does not go back within its stream and
+    /// is not in the future: a container cannot then hide later lines behind a forged stamp.
+    private func isTrusted(_ stream: LogStream, _ timestamp: Int64) -> Bool {
+        if let last = seen[stream] ?? skipThroughInitial[stream], timestamp < last.timestamp { return false }
+        let (limit, o) = now().addingReportingOverflow(maxClockSkewNanoseconds)
+        return o || timestamp <= limit
+    }
+
     /// Records the entry's position; false when it was delivered before (resume).
     private mutating func admit(_ stream: LogStream, _ timestamp: Int64) -> Bool {
+        entryCount += 1
+        guard isTrusted(stream, timestamp) else {
+            // Delivered, but never a resume point (a resumed stream may repeat it: better than a gap).
+            untrustedStamps += 1
+            return true
+        }
         // `since` is inclusive, so a resumed stream repeats every entry stamped `since`: count them afresh.
         let n = seen.advance(stream, timestamp)
         guard let skip = skipThrough[stream] else { return true }
@@ -137,9 +174,55 @@ public struct LogStreamDecoder: Sendable {
                       content: UnsafeRawBufferPointer(rebasing: payload[(space + 1)...]), emit: emit)
     }
 
-    /// The TTY stream: entries `TIMESTAMP SP content` back to back, each ending at a newline or
-    /// after 16 KiB of content.
+    /// The TTY stream: entries `TIMESTAMP SP content` back to back with no framing. An entry
+    /// ends after a newline, after 16 KiB of content, or, when a run ended on a partial line,
+    /// where the next engine stamp begins. That last boundary can only be recognised by its
+    /// shape, so a stamp inside content counts as one only when it is well formed, not older
+    /// than the entry it would end, not in the future, and not at the start of the content
+    /// (an entry is never empty). Container output that fakes a stamp can at worst split its own
+    /// line there; it cannot move a resume position (see `isTrusted`) or hide other lines.
     private mutating func decodeTTY(_ input: UnsafeRawBufferPointer, emit: (LogLine) -> Void) {
+        if carry.isEmpty {
+            decodeTTYBytes(input, emit: emit)
+        } else {
+            var joined = carry
+            carry = []
+            joined.append(contentsOf: input)
+            joined.withUnsafeBytes { decodeTTYBytes($0, emit: emit) }
+        }
+    }
+
+    private static let stampShape: [UInt8] = Array("0000-00-00T00:00:00".utf8)
+
+    private enum StampMatch { case stamp(length: Int, timestamp: Int64), none, needMore }
+
+    /// Whether `b[i...]` begins `YYYY-MM-DDTHH:MM:SS[.fraction]Z SP` (the engine's form).
+    private static func stamp(in b: UnsafeRawBufferPointer, at i: Int) -> StampMatch {
+        let n = b.count
+        @inline(__always) func digit(_ k: Int) -> Bool { b[k] >= 0x30 && b[k] <= 0x39 }
+        // Fixed part `YYYY-MM-DDTHH:MM:SS`, checked as far as the bytes go.
+        let shape = stampShape
+        for k in 0..<shape.count {
+            guard i + k < n else { return .needMore }
+            if shape[k] == 0x30 { guard digit(i + k) else { return .none } } else if b[i + k] != shape[k] { return .none }
+        }
+        var j = i + shape.count
+        if j < n && b[j] == 0x2E {
+            j += 1
+            let start = j
+            while j < n && j - start < 9 && digit(j) { j += 1 }
+            if j == n { return .needMore }
+            guard j > start else { return .none }
+        }
+        guard j < n else { return .needMore }
+        guard b[j] == 0x5A else { return .none }
+        guard j + 1 < n else { return .needMore }
+        guard b[j + 1] == 0x20 else { return .none }
+        guard let ts = DockerTimestamp.parse(UnsafeRawBufferPointer(rebasing: b[i...j])) else { return .none }
+        return .stamp(length: j + 2 - i, timestamp: ts)
+    }
+
+    private mutating func decodeTTYBytes(_ input: UnsafeRawBufferPointer, emit: (LogLine) -> Void) {
         var i = 0
         let n = input.count
         while i < n {
@@ -147,13 +230,12 @@ public struct LogStreamDecoder: Sendable {
             case .timestamp(var text):
                 let c = input[i]
                 i += 1
-                if c == 0x20 {
-                    let ts = text.withUnsafeBytes { DockerTimestamp.parse($0) } ?? MonotonicClock.wallNanoseconds()
+                if c == 0x20, let ts = text.withUnsafeBytes({ DockerTimestamp.parse($0) }) {
                     let skip = !admit(.stdout, ts)
                     ttyState = .content(count: 0, timestamp: ts, timestampText: text, skip: skip)
-                } else if text.count > 40 {
-                    // Not a timestamp: treat what we have as content stamped now.
-                    let now = MonotonicClock.wallNanoseconds()
+                } else if c == 0x20 || text.count >= Self.maxStampBytes {
+                    // Not an engine stamp where one must be: the bytes are content (stamped now).
+                    let now = Timestamp(clamping: self.now()).nanoseconds
                     let stamp = Array(DockerTimestamp.format(now).utf8)
                     _ = admit(.stdout, now)
                     text.append(c)
@@ -166,16 +248,46 @@ public struct LogStreamDecoder: Sendable {
             case .content(let count, let ts, let tsText, let skip):
                 var end = i
                 let maxEnd = min(n, i + (Self.ttyEntryLimit - count))
-                while end < maxEnd && input[end] != 0x0A { end += 1 }
-                let sawNewline = end < maxEnd
+                var next: (length: Int, timestamp: Int64)?
+                var needMore = false
+                while end < maxEnd {
+                    let c = input[end]
+                    if c == 0x0A { break }
+                    // A stamp can only start with the digit 1 or 2 (years 1970 to 2261).
+                    if (c == 0x31 || c == 0x32) && count + (end - i) > 0 {
+                        switch Self.stamp(in: input, at: end) {
+                        case .stamp(let length, let t) where t >= ts && isTrusted(.stdout, t):
+                            next = (length, t)
+                        case .needMore:
+                            needMore = true
+                        default:
+                            break
+                        }
+                        if next != nil || needMore { break }
+                    }
+                    end += 1
+                }
+                let sawNewline = end < maxEnd && next == nil && !needMore
                 if sawNewline { end += 1 }
                 let piece = UnsafeRawBufferPointer(rebasing: input[i..<end])
-                if !skip {
+                if !skip && !piece.isEmpty {
                     tsText.withUnsafeBytes { assembler.add(stream: .stdout, timestamp: ts, timestampText: $0, content: piece, emit: emit) }
                 }
                 let newCount = count + piece.count
                 i = end
-                if sawNewline || newCount >= Self.ttyEntryLimit {
+                if needMore {
+                    // Maybe a stamp cut by the read: keep the bytes for the next one.
+                    carry = Array(UnsafeRawBufferPointer(rebasing: input[end...]))
+                    ttyState = .content(count: newCount, timestamp: ts, timestampText: tsText, skip: skip)
+                    return
+                }
+                if let next {
+                    // The entry ended short (a run ended on a partial line); a new one starts here.
+                    let text = Array(UnsafeRawBufferPointer(rebasing: input[end..<(end + next.length - 1)]))
+                    i = end + next.length
+                    let skipNext = !admit(.stdout, next.timestamp)
+                    ttyState = .content(count: 0, timestamp: next.timestamp, timestampText: text, skip: skipNext)
+                } else if sawNewline || newCount >= Self.ttyEntryLimit {
                     ttyState = .timestamp([])
                 } else {
                     ttyState = .content(count: newCount, timestamp: ts, timestampText: tsText, skip: skip)

@@ -28,16 +28,13 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
     private var ws: WebSocketConnection?
     /// Per stream, the last line sent from history and how many shared its stamp (the join point).
     private var historyEnd = LogStreamDecoder.Position()
-    /// With one stream selected, the engine's `tail` counts lines of both streams: docktail asks
-    /// for more (doubling) until it has `want` lines of the selected stream or the whole log.
-    private struct SelectedTail {
-        var want: Int
-        var requested: Int
-        var fetched = 0
-        var kept: [LogLine] = []
-    }
-    private var selectedTail: SelectedTail?
-    private var fetchArguments: (join: Bool, since: Int64?, until: Int64?, follow: Bool)?
+    /// `tail=N`: finds the last N lines as users see them (see `LogTailLocator`).
+    private var locator: LogTailLocator?
+    /// Streaming from a located start: lines of `mark.stream` stamped `mark.timestamp` before
+    /// the `mark.ordinal`-th are skipped.
+    private var skipBefore: (mark: LogTailLocator.StartMark, seen: Int)?
+    /// Whether the history read serves a catch-up (then the hub takes over after it).
+    private var joinHubAfter = false
 
     /// History above this many queued bytes pauses the engine read.
     private static let highWater = 1024 * 1024
@@ -70,7 +67,7 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
             mode = .live
             hub.loop.execute { hub.subscribe(self) }
         } else {
-            startFetch(joinHubAfter: false, tail: query.tail, since: query.since, until: query.until, follow: query.follow)
+            startHistory(joinHubAfter: false)
         }
     }
 
@@ -136,67 +133,139 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
     /// The hub's ring does not cover this request: read the history from the engine, then
     /// ask the hub for what came after it.
     func startCatchUp() {
-        startFetch(joinHubAfter: true, tail: query.tail, since: query.since, until: nil, follow: false)
+        startHistory(joinHubAfter: true)
     }
 
     // MARK: history from the engine
 
-    private func startFetch(joinHubAfter: Bool, tail: Int?, since: Int64?, until: Int64?, follow: Bool) {
-        var tail = tail
-        var stdout = query.stdout, stderr = query.stderr
-        if let want = tail, want > 0, !(stdout && stderr), !follow {
-            if selectedTail == nil { selectedTail = SelectedTail(want: want, requested: max(want * 2, 100)) }
-            tail = selectedTail!.requested
-            stdout = true
-            stderr = true
-            fetchArguments = (joinHubAfter, since, until, follow)
+    /// Reads the requested history: everything (`tail=all`) streamed as it comes, nothing
+    /// (`tail=0`), or the last N lines found by a `LogTailLocator` first.
+    private func startHistory(joinHubAfter join: Bool) {
+        joinHubAfter = join
+        let follow = join ? false : query.follow
+        let until = join ? nil : query.until
+        switch query.tail {
+        case nil:
+            streamHistory(since: query.since, until: until, follow: follow, tail: nil)
+        case 0?:
+            if follow {
+                // Only what comes from now on: the engine's tail=0 with follow.
+                streamHistory(since: query.since, until: until, follow: true, tail: 0)
+            } else {
+                historyEnded(nil)
+            }
+        case let want?:
+            locator = LogTailLocator(want: want, streams: key.streams, byteBudget: limits.historyBufferBytes)
+            locate()
         }
+    }
+
+    /// One locating pass: `tail=requestedEntries` of both streams, nothing sent to the client.
+    private func locate() {
+        guard var l = locator else { return }
+        l.beginPass()
+        locator = l
+        let q = query.engineQuery(follow: false, tail: l.requestedEntries, since: query.since,
+                                  until: joinHubAfter ? nil : query.until, stdout: true, stderr: true)
+        startFetch(q, onLines: { [weak self] lines in
+            guard let self, self.locator != nil else { return }
+            for line in lines { self.locator!.add(line) }
+        }, onEnd: { [weak self] fetch, error in
+            guard let self, var l = self.locator else { return }
+            if let error { self.locator = nil; self.historyEnded(error); return }
+            switch l.finishPass(entries: fetch.entries) {
+            case .readAgain(let entries):
+                l.widen(to: entries)
+                self.locator = l
+                self.locate()
+            case .lines(let lines):
+                self.locator = nil
+                self.sendHistory(lines)
+                if self.query.follow && !self.joinHubAfter {
+                    // Keep following from the last line sent (the skip drops what was sent).
+                    let since = self.historyEnd.resumeTimestamp.map(Timestamp.init(clamping:)) ?? self.query.since
+                    self.streamHistory(since: since, until: self.query.until, follow: true, tail: since == nil ? 0 : nil,
+                                       resumeAfter: self.historyEnd)
+                } else {
+                    self.historyEnded(nil)
+                }
+            case .streamFrom(let mark):
+                self.locator = nil
+                self.skipBefore = (mark, 0)
+                var since = Timestamp(clamping: mark.timestamp)
+                if let s = self.query.since, s > since { since = s }
+                self.streamHistory(since: since, until: self.joinHubAfter ? nil : self.query.until,
+                                   follow: self.joinHubAfter ? false : self.query.follow, tail: nil)
+            case .empty:
+                self.locator = nil
+                if self.query.follow && !self.joinHubAfter {
+                    self.streamHistory(since: self.query.since, until: self.query.until, follow: true, tail: 0)
+                } else {
+                    self.historyEnded(nil)
+                }
+            }
+        })
+    }
+
+    /// Streams history to the client as it arrives, pausing the engine read while the client is behind.
+    private func streamHistory(since: Timestamp?, until: Timestamp?, follow: Bool, tail: Int?,
+                               resumeAfter: LogStreamDecoder.Position? = nil) {
+        let q = query.engineQuery(follow: follow, tail: tail, since: since, until: until, stdout: query.stdout, stderr: query.stderr)
+        startFetch(q, resumeAfter: resumeAfter, onLines: { [weak self] lines in self?.historyLines(lines) },
+                   onEnd: { [weak self] _, error in self?.historyEnded(error) })
+    }
+
+    private func startFetch(_ engineQuery: String, resumeAfter: LogStreamDecoder.Position? = nil,
+                            onLines: @escaping ([LogLine]) -> Void, onEnd: @escaping (LogFetch, DockerError?) -> Void) {
         let fetch = LogFetch(loop: loop, tty: info.tty, maxLineBytes: limits.maxLineBytes, metrics: metrics,
-                             onLines: { [weak self] lines in self?.historyLines(lines) },
-                             onEnd: { [weak self] error in self?.historyEnded(error) })
+                             resumeAfter: resumeAfter, onLines: onLines, onEnd: { _ in })
+        fetch.onEnd = { [weak fetch] error in if let fetch { onEnd(fetch, error) } }
         fetch.onEngineError = { [weak self] message in
             self?.sendEvent(.object([("event", .string("error")), ("message", .string(message))]))
         }
         mode = .fetching(fetch, joinHubAfter: joinHubAfter)
-        let q = query.engineQuery(follow: follow, tail: tail, since: since, until: until, stdout: stdout, stderr: stderr)
-        fetch.start(client: client, containerID: info.id, query: q)
+        fetch.start(client: client, containerID: info.id, query: engineQuery)
     }
 
     private func historyLines(_ lines: [LogLine]) {
         guard let ws, case .fetching(let fetch, _) = mode else { return }
-        if selectedTail != nil {
-            selectedTail!.fetched += lines.count
-            selectedTail!.kept.append(contentsOf: lines.filter { key.selects($0) })
-            if selectedTail!.kept.count > selectedTail!.want { selectedTail!.kept.removeFirst(selectedTail!.kept.count - selectedTail!.want) }
-            return
+        var lines = lines
+        if let skip = skipBefore {
+            var seen = skip.seen
+            var done = false
+            lines.removeAll { line in
+                guard !done, line.stream == skip.mark.stream else { return false }
+                if line.timestamp == skip.mark.timestamp && seen + 1 < skip.mark.ordinal { seen += 1; return true }
+                if line.timestamp < skip.mark.timestamp { return true }
+                done = true
+                return false
+            }
+            skipBefore = done ? nil : (skip.mark, seen)
         }
+        sendHistory(lines)
+        if ws.channel.queuedBytes > Self.highWater { fetch.pause() }
+    }
+
+    /// History is never dropped: it goes out as control-class data, and the engine read pauses
+    /// while the client is behind.
+    private func sendHistory(_ lines: [LogLine]) {
+        guard let ws, !lines.isEmpty else { return }
         var out: [UInt8] = []
         out.reserveCapacity(lines.count * 96)
         let n = LogFrameEncoder.append(lines, key: key, to: &out)
-        // History is never dropped: it goes out as control-class data and the engine read
-        // pauses while the client is behind.
         if n > 0 { ws.send(encodedFrames: out, lines: 0) }
         for i in lines.indices where key.streams & lines[i].stream.rawValue != 0 {
             _ = historyEnd.advance(lines[i].stream, lines[i].timestamp)
         }
-        if ws.channel.queuedBytes > Self.highWater { fetch.pause() }
     }
 
     private func historyEnded(_ error: DockerError?) {
-        guard case .fetching(_, let join) = mode else { return }
-        if error == nil, let t = selectedTail, let args = fetchArguments {
-            if t.kept.count < t.want && t.fetched >= t.requested {
-                // Not enough lines of the selected stream yet, and the log has more: ask for more.
-                selectedTail = SelectedTail(want: t.want, requested: t.requested * 4)
-                startFetch(joinHubAfter: args.join, tail: t.want, since: args.since, until: args.until, follow: args.follow)
-                return
-            }
-            selectedTail = nil
-            historyLines(t.kept)
-        }
+        // A client that left (or was closed) gets nothing more.
+        if case .ended = mode { return }
+        let join = joinHubAfter
         if let error {
             metrics.engineError()
-            sendEvent(.object([("event", .string("error")), ("message", .string(error.description))]))
+            sendEvent(.object([("event", .string("error")), ("message", .string(error.publicDescription))]))
             if !join { close(code: WebSocketCloseCode.internalError.rawValue, reason: "engine error"); return }
         }
         if join, let hub {
