@@ -30,7 +30,8 @@ class WS:
         if handshake:
             key = base64.b64encode(os.urandom(16)).decode()
             self.key = key
-            hdrs = {"Host": f"{host}:{port}", "Upgrade": "websocket", "Connection": "Upgrade",
+            hostval = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            hdrs = {"Host": hostval, "Upgrade": "websocket", "Connection": "Upgrade",
                     "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"}
             for k, v in (headers or {}).items():
                 if v is None:

@@ -134,9 +134,10 @@ def test_tokens_on_every_route(docktail, engine):
     status, headers, _ = d.get(f"/logs/secret-app?token={TOKEN}")
     assert status == 200
     cookie = headers["Set-Cookie"]
-    assert cookie.startswith(f"docktail_token={TOKEN};") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    assert d.ws("/logs/secret-app", headers={"Cookie": f"docktail_token={TOKEN}"}).status == 101
-    assert d.ws("/logs/secret-app", headers={"Cookie": "docktail_token=guess-guess"}).status == 401
+    # Cookies ignore ports: the name carries docktail's port so two instances never mix.
+    assert cookie.startswith(f"docktail_token_{d.port}={TOKEN};") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert d.ws("/logs/secret-app", headers={"Cookie": f"docktail_token_{d.port}={TOKEN}"}).status == 101
+    assert d.ws("/logs/secret-app", headers={"Cookie": f"docktail_token_{d.port}=guess-guess"}).status == 401
     time.sleep(0.2)
     assert TOKEN not in d.logs() and "file-token-12345" not in d.logs()
 
@@ -172,21 +173,21 @@ def test_connection_caps(docktail):
     held = [socket.create_connection(("127.0.0.1", d.port)) for _ in range(3)]
     time.sleep(0.2)
     # A fourth from the same address is over the per-address cap.
-    answer = raw_http(d.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    answer = raw_http(d.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 503"), answer[:60]
     # Another address (127.0.0.2) still gets in, up to the global cap.
     s = socket.socket()
     s.bind(("127.0.0.2", 0))
     s.connect(("127.0.0.1", d.port))
-    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert s.recv(100).startswith(b"HTTP/1.1 200")
     s2 = socket.socket()
     s2.bind(("127.0.0.3", 0))
     s2.connect(("127.0.0.1", d.port))
-    s2.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    s2.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert s2.recv(100).startswith(b"HTTP/1.1 503")
     for c in held:
         c.close()
     time.sleep(0.3)
-    assert raw_http(d.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 200")
+    assert raw_http(d.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 200")
     assert d.metric("connections_rejected_total") == 2

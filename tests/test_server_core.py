@@ -18,7 +18,7 @@ def test_static_files_conditional_and_head(server):
     etag, last_modified = headers["ETag"], headers["Last-Modified"]
     assert server.get("/", {"If-None-Match": etag})[0] == 304
     assert server.get("/", {"If-Modified-Since": last_modified})[0] == 304
-    head = raw_http(server.port, b"HEAD /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head = raw_http(server.port, b"HEAD /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK\r\n") and head.endswith(b"\r\n\r\n")
     assert f"Content-Length: {len(body)}".encode() in head
     for path, ctype in [("/docktail-log.js", "text/javascript; charset=utf-8"), ("/css/app.css", "text/css; charset=utf-8"), ("/favicon.svg", "image/svg+xml")]:
@@ -36,7 +36,7 @@ def test_paths_never_leave_public(docktail):
     d = docktail(config={"publicDir": public})
     for path in [b"/../etc/passwd", b"/%2e%2e/etc/passwd", b"/%2E%2E/%2E%2E/etc/passwd", b"/a/../../etc/passwd",
                  b"/..%2fetc%2fpasswd", b"/link.txt", b"/dir/secret.txt", b"/index.html%00.txt", b"/.%2e/x", b"/%zz"]:
-        answer = raw_http(d.port, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = raw_http(d.port, b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         status = int(answer.split()[1])
         assert status in (400, 404), (path, answer[:100])
         assert b"SECRET" not in answer and b"root:" not in answer
@@ -44,7 +44,7 @@ def test_paths_never_leave_public(docktail):
 
 
 def test_routing_405_and_404(server):
-    answer = raw_http(server.port, b"POST /api/containers HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    answer = raw_http(server.port, b"POST /api/containers HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 405")
     assert b"Allow: GET, HEAD\r\n" in answer
     assert server.get("/no/such/file")[0] == 404
@@ -53,28 +53,28 @@ def test_routing_405_and_404(server):
 
 def test_malformed_requests_get_400_and_others_are_unaffected(server):
     other = socket.create_connection(("127.0.0.1", server.port))
-    for bad in [b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",
-                b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+    for bad in [b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\n\r\n", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n folded\r\n\r\n",
+                b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
                 b"GET / HTTP/1.1\r\nHost x\r\n\r\n"]:
         answer = raw_http(server.port, bad)
         assert answer.startswith(b"HTTP/1.1 400"), (bad, answer[:80])
         assert b"Connection: close" in answer
-    other.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    other.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert other.recv(100).startswith(b"HTTP/1.1 ")
     other.close()
 
 
 def test_header_limits(server):
     assert raw_http(server.port, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 414")
-    big = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 200) for i in range(90)) + b"\r\n"
+    big = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 200) for i in range(90)) + b"\r\n"
     assert raw_http(server.port, big).startswith(b"HTTP/1.1 431")
-    many = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(101)) + b"\r\n"
+    many = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(101)) + b"\r\n"
     assert raw_http(server.port, many).startswith(b"HTTP/1.1 431")
-    assert raw_http(server.port, b"GET / HTTP/2.0\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 505")
+    assert raw_http(server.port, b"GET / HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n").startswith(b"HTTP/1.1 505")
 
 
 def test_pipelined_requests_answered_in_order(server):
-    reqs = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    reqs = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     answer = raw_http(server.port, reqs)
     statuses = [int(part.split(b" ", 2)[1]) for part in answer.split(b"HTTP/1.1 ")[1:] for part in [b"HTTP/1.1 " + part]]
     assert len(statuses) == 3
@@ -85,7 +85,7 @@ def test_pipelined_requests_answered_in_order(server):
 def test_slowloris_and_idle_keepalive(docktail):
     d = docktail(config={"timeouts": {"header": 1, "keepAlive": 1}})
     s = socket.create_connection(("127.0.0.1", d.port))
-    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
     t0 = time.time()
     s.settimeout(5)
     data = b""
@@ -181,7 +181,7 @@ def test_ping_pong_and_close_echo(server):
 
 def test_bytes_right_after_handshake_reach_the_frame_parser(server):
     s = socket.create_connection(("127.0.0.1", server.port))
-    s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    s.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" + WS.frame(0x9, b"early"))
     s.settimeout(5)
     data = b""
@@ -195,6 +195,8 @@ def test_keepalive_ping_and_drop(docktail):
     d = docktail(config={"timeouts": {"ping": 1, "pong": 3}})
     w = d.ws("/events")
     op, _, _ = w.recv_frame()
+    while op == 0x1:  # engine events of other tests' containers may come first
+        op, _, _ = w.recv_frame()
     assert op == 0x9  # server pings an idle client
     assert w.is_closed(6)  # and drops it when it never answers
 

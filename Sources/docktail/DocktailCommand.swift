@@ -35,6 +35,12 @@ struct DocktailCommand: ParsableCommand {
     @Option(name: .long, help: "Origin allowed to embed docktail or open its WebSockets cross-origin; repeat for several.")
     var allowedOrigin: [String] = []
 
+    @Option(name: .long, help: "Host name docktail answers to besides IP literals, localhost and the listen hosts (DNS-rebinding defence); *.example.com for subdomains; repeat for several.")
+    var allowedHost: [String] = []
+
+    @Flag(name: .long, help: "Do not warn when listening beyond loopback without tokens.")
+    var noOpenAccessWarning = false
+
     @Option(name: .long, help: "Access token; repeat for several. When any is set, every route but /healthz needs one.")
     var token: [String] = []
 
@@ -80,6 +86,10 @@ struct DocktailCommand: ParsableCommand {
         }
         for address in bound {
             logger.info("listening", metadata: ["address": "\(address)", "loops": "\(app.group.loops.count)", "maxFiles": "\(files)"])
+        }
+        if configuration.tokens.isEmpty && configuration.warnOpenAccess,
+           let open = bound.first(where: { !$0.isLoopback }) {
+            logger.warning("listening on \(open) with no token: anyone who can reach it reads every visible container's logs; set auth.tokens (--token), or silence this with --no-open-access-warning")
         }
         for engine in configuration.engines {
             logger.info("engine configured", metadata: ["engine": "\(engine.name)", "url": "\(engine.url)"])
@@ -128,6 +138,8 @@ struct DocktailCommand: ParsableCommand {
         if let p = publicDir { overrides["publicDir"] = p }
         if let l = logLevel { overrides["logLevel"] = l }
         if !allowedOrigin.isEmpty { overrides["allowedOrigins"] = allowedOrigin }
+        if !allowedHost.isEmpty { overrides["allowedHosts"] = allowedHost }
+        if noOpenAccessWarning { overrides["warnOpenAccess"] = false }
         if let n = loops { overrides["loops"] = n }
         if let n = defaultTail { overrides["defaultTail"] = n }
         if let n = ringLines { overrides["ringLines"] = n }

@@ -6,7 +6,13 @@ public struct AccessControl: Sendable {
     public let labels: [String: String]
     public let namePatterns: [String]
 
-    public static let cookieName = "docktail_token"
+    public static let cookieNamePrefix = "docktail_token"
+
+    /// `docktail_token_PORT` for the port in the request's Host (the port the browser used).
+    public static func cookieName(for request: HTTPRequest) -> String {
+        if let host = request.headers["Host"], let port = HostAllowlist.hostPart(host)?.port { return "\(cookieNamePrefix)_\(port)" }
+        return cookieNamePrefix
+    }
 
     public init(tokens: [String], labels: [String: String], namePatterns: [String]) {
         self.tokens = tokens.map { Array($0.utf8) }
@@ -22,10 +28,11 @@ public struct AccessControl: Sendable {
             return String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         }
         if let t = request.query["token"] { return t }
+        let name = cookieName(for: request)
         for cookieHeader in request.headers.values("Cookie") {
             for part in cookieHeader.split(separator: ";") {
                 let kv = part.trimmingSpaces().split(separator: "=", maxSplits: 1)
-                if kv.count == 2 && kv[0] == Self.cookieName { return String(kv[1]) }
+                if kv.count == 2 && kv[0] == name { return String(kv[1]) }
             }
         }
         return nil

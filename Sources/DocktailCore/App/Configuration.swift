@@ -13,6 +13,10 @@ public struct Configuration: Sendable, Equatable {
     public var engines: [Engine] = []
     public var publicDir = "Public"
     public var allowedOrigins: [String] = []
+    /// Host names (besides IP literals, localhost and the listen hosts) docktail answers to.
+    public var allowedHosts: [String] = []
+    /// Warn at start-up when listening beyond loopback with no token.
+    public var warnOpenAccess = true
     public var tokens: [String] = []
     public var tokenFile: String?
     public var visibilityLabels: [String: String] = [:]
@@ -49,7 +53,7 @@ public struct Configuration: Sendable, Equatable {
 
     static let knownKeys: Set<String> = ["listen", "engines", "publicDir", "defaultTail", "ringLines", "maxLineBytes",
         "clientBufferBytes", "clientMessageBytes", "timeouts", "maxConnections", "maxConnectionsPerAddress",
-        "allowedOrigins", "auth", "visibility", "logLevel", "loops", "$comment"]
+        "allowedOrigins", "allowedHosts", "warnOpenAccess", "historyBufferBytes", "auth", "visibility", "logLevel", "loops", "$comment"]
     static let timeoutKeys: Set<String> = ["header", "keepAlive", "close", "ping", "pong", "stalledClient",
         "engineConnect", "engineRequest", "upstreamLinger"]
 
@@ -106,6 +110,21 @@ public struct Configuration: Sendable, Equatable {
                 throw ConfigError(key: "allowedOrigins[\(i)]", message: "'\(o)' must be an origin like https://host:port, or *")
             }
         }
+        if let v = root["allowedHosts"] {
+            c.allowedHosts = try strings(v, "allowedHosts")
+            for (i, h) in c.allowedHosts.enumerated() {
+                let name = h.hasPrefix("*.") ? String(h.dropFirst(2)) : h
+                let ok = !name.isEmpty && name.utf8.count <= 253 && name.utf8.allSatisfy { b in
+                    (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E
+                }
+                guard ok else { throw ConfigError(key: "allowedHosts[\(i)]", message: "'\(h)' must be a host name like logs.example.com or *.example.com (no port)") }
+            }
+        }
+        if let v = root["warnOpenAccess"] {
+            guard let b = v as? Bool, isBoolean(v) else { throw ConfigError(key: "warnOpenAccess", message: "must be true or false") }
+            c.warnOpenAccess = b
+        }
+        if let v = root["historyBufferBytes"] { c.limits.historyBufferBytes = try int(v, "historyBufferBytes", min: 65536) }
         if let v = root["logLevel"] {
             let level = try string(v, "logLevel")
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
@@ -162,9 +181,11 @@ public struct Configuration: Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(key: "auth.tokenFile", message: "cannot read \(path)")
         }
-        for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
-            let t = line.trimmingCharacters(in: .whitespaces)
+        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if t.isEmpty || t.hasPrefix("#") { continue }
+            // The same rule as auth.tokens: a short token is guessable.
+            guard t.count >= 8 else { throw ConfigError(key: "auth.tokenFile", message: "line \(number + 1): tokens must be at least 8 characters") }
             tokens.append(t)
         }
     }

@@ -14,6 +14,7 @@ public final class DocktailServer: @unchecked Sendable {
     let registry: LogHubRegistry
     let broadcaster = EventBroadcaster()
     let access: AccessControl
+    let allowedHosts: HostAllowlist
     let files: StaticFileServer
     public private(set) var server: HTTPServer!
     public private(set) var boundAddresses: [SocketAddress] = []
@@ -28,12 +29,17 @@ public final class DocktailServer: @unchecked Sendable {
         self.registry = LogHubRegistry(group: group, limits: configuration.limits, metrics: metrics, logger: logger)
         self.access = AccessControl(tokens: configuration.tokens, labels: configuration.visibilityLabels, namePatterns: configuration.visibilityNames)
         self.files = StaticFileServer(root: configuration.publicDir)
+        // The hosts of the listen addresses are names docktail answers to as well.
+        let listenHosts = configuration.listen.compactMap { HostAllowlist.hostPart($0)?.host }
+        self.allowedHosts = HostAllowlist(names: configuration.allowedHosts + listenHosts)
         let firstLoop = group.loops[0], metrics = self.metrics
         self.monitors = clients.map { EngineMonitor(client: $0, loop: firstLoop, logger: logger, metrics: metrics) }
         var html = HTTPHeaders()
         let frameAncestors = (["'self'"] + configuration.allowedOrigins.filter { $0 != "*" }).joined(separator: " ")
+        // `connect-src 'self'` covers the page's own ws:/wss: origin (CSP Level 3 §6.7.2.9);
+        // no other host can be reached from docktail's pages.
         html.add("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-                 "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors \(configuration.allowedOrigins.contains("*") ? "*" : frameAncestors)")
+                 "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors \(configuration.allowedOrigins.contains("*") ? "*" : frameAncestors)")
         html.add("Referrer-Policy", "no-referrer")
         files.htmlHeaders = html
     }
@@ -44,8 +50,10 @@ public final class DocktailServer: @unchecked Sendable {
     public func start() throws -> [SocketAddress] {
         let router = makeRouter()
         let server = HTTPServer(group: group, router: router, limits: configuration.limits, metrics: metrics,
-                                allowedOrigins: configuration.allowedOrigins, logger: logger)
-        server.gate = { [access] request, _ in Self.gate(request, access: access) }
+                                allowedOrigins: configuration.allowedOrigins, allowedHosts: allowedHosts, logger: logger)
+        server.gate = { [access, allowedHosts] request, resolution, _ in
+            Self.gate(request, resolution: resolution, access: access, hosts: allowedHosts)
+        }
         server.decorate = { [unowned self] request, response in decorate(&response, for: request) }
         self.server = server
         let addresses = configuration.listen.compactMap(SocketAddress.parse)
@@ -66,19 +74,19 @@ public final class DocktailServer: @unchecked Sendable {
 
     // MARK: access
 
-    /// UI code that is the same for everyone and says nothing about containers. It stays public
-    /// so a page on another origin can load the `<docktail-log>` module (and an iframe its
-    /// styles) while the data it then asks for needs a token.
-    static let publicAssetExtensions: Set<String> = ["js", "css", "svg", "png", "ico", "woff2"]
-
-    static func gate(_ request: HTTPRequest, access: AccessControl) -> HTTPResponse? {
-        guard access.requiresToken else { return nil }
-        let path = request.rawPath
-        if path == "/healthz" { return nil }
-        if (request.method == "GET" || request.method == "HEAD"), !path.hasPrefix("/api/"), !path.hasPrefix("/logs/"),
-           let dot = path.lastIndex(of: "."), publicAssetExtensions.contains(String(path[path.index(after: dot)...]).lowercased()) {
-            return nil
+    /// The one access decision, on the route the router resolved (never on the raw path):
+    /// `/healthz` is open; every other route needs an allowed Host (DNS rebinding); public UI
+    /// assets need nothing more; everything else needs a token when tokens are configured.
+    static func gate(_ request: HTTPRequest, resolution: Router.Resolution, access: AccessControl, hosts: HostAllowlist) -> HTTPResponse? {
+        if resolution.access == .open { return nil }
+        if let host = request.headers["Host"] {
+            guard hosts.allows(hostHeader: host) else {
+                return .error(421, "Host is not a name docktail answers to (add it to allowedHosts or --allowed-host)")
+            }
+        } else if request.versionMinor >= 1 {
+            return .error(400, "missing Host")
         }
+        if resolution.access == .publicAsset || !access.requiresToken { return nil }
         if access.isValid(AccessControl.presentedToken(request)) { return nil }
         var r = HTTPResponse.error(401, "authentication required")
         r.headers.add("WWW-Authenticate", "Bearer realm=\"docktail\"")
@@ -93,7 +101,10 @@ public final class DocktailServer: @unchecked Sendable {
         }
         if access.requiresToken, let t = request.query["token"], access.isValid(t),
            response.headers["Content-Type"]?.hasPrefix("text/html") == true {
-            response.headers.add("Set-Cookie", "\(AccessControl.cookieName)=\(t); Path=/; HttpOnly; SameSite=Strict")
+            // Cookies ignore ports: the name carries the port so two docktails on one host (or
+            // another service's cookie of the same name) never mix.
+            let name = AccessControl.cookieName(for: request)
+            response.headers.add("Set-Cookie", "\(name)=\(t); Path=/; HttpOnly; SameSite=Strict")
         }
     }
 
@@ -101,7 +112,7 @@ public final class DocktailServer: @unchecked Sendable {
 
     func makeRouter() -> Router {
         let router = Router()
-        router.get("/healthz") { [self] ctx in
+        router.get("/healthz", access: .open) { [self] ctx in
             let engines = monitors.map { m in JSONValue.object([("name", .string(m.client.name)), ("ok", .bool(m.isUp))]) }
             let anyUp = monitors.contains { $0.isUp }
             ctx.respond(.json(anyUp ? 200 : 503, .object([("status", .string(anyUp ? "ok" : "no engine reachable")), ("engines", .array(engines))])))
@@ -118,11 +129,19 @@ public final class DocktailServer: @unchecked Sendable {
         }
         router.get("/api/containers") { [self] ctx in listContainers(ctx) }
         router.get("/api/containers/{ref}") { [self] ctx in inspectContainer(ctx) }
-        router.get("/events") { [self] ctx in
+        router.get("/events", webSocket: true) { [self] ctx in
             guard ctx.request.isWebSocketUpgrade else { ctx.respond(.error(426, "/events is a WebSocket endpoint")); return }
             ctx.upgrade(to: EventsSubscription(loop: ctx.loop, broadcaster: broadcaster))
         }
-        router.get("/logs/{ref}") { [self] ctx in logs(ctx) }
+        router.get("/logs/{ref}", webSocket: true) { [self] ctx in logs(ctx) }
+        // UI code that is the same for everyone and says nothing about containers: public by
+        // route, so a page on another origin can load the `<docktail-log>` module.
+        let asset: Router.Handler = { [files] ctx in
+            files.serve(segments: ctx.segments, request: ctx.request, loop: ctx.loop) { ctx.respond($0) }
+        }
+        for pattern in ["/docktail-log.js", "/favicon.svg", "/js/{file}", "/css/{file}"] {
+            router.get(pattern, access: .publicAsset, asset)
+        }
         router.fallback = { [files] ctx in
             files.serve(segments: ctx.segments, request: ctx.request, loop: ctx.loop) { response in
                 ctx.respond(response)

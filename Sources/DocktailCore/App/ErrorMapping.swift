@@ -8,7 +8,8 @@ public enum ErrorMapping {
         case .headersTooLarge: return .error(431, "request header fields too large")
         case .bodyTooLarge: return .error(413, "request body too large")
         case .unsupportedTransferEncoding: return .error(501, "only chunked transfer coding is supported")
-        case .unsupportedVersion: return .error(505, "only HTTP/1.x is supported")
+        case .unsupportedVersion: return .error(505, "only HTTP/1.0 and HTTP/1.1 are supported")
+        case .expectationFailed: return .error(417, "only Expect: 100-continue is supported")
         }
     }
 
@@ -36,7 +37,7 @@ public enum ErrorMapping {
     /// so a status cannot reveal that hidden containers exist.
     public static func response(for error: DockerError) -> HTTPResponse {
         switch error {
-        case .notFound: return .error(404, "no such container")
+        case .notFound(let what): return .error(404, what)
         case .unreachable, .badResponse: return .error(502, error.publicDescription)
         case .engineStatus(let status, _):
             if (400..<500).contains(status) { return .error(404, "no such container") }

@@ -104,14 +104,17 @@ public final class DockerClient: @unchecked Sendable {
 
     /// Resolves a full id, a unique id prefix or a name (`GET /containers/{ref}/json`).
     public func inspect(_ ref: String, on loop: EventLoop, completion: @escaping (Result<ContainerInfo, DockerError>) -> Void) {
-        // No container is called "." or "..": never let a reference climb the engine's paths.
-        guard !ref.isEmpty, ref != ".", ref != ".." else { completion(.failure(.notFound("no such container: \(ref)"))); return }
-        let encoded = ref.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? ref
-        api("/containers/\(encoded)/json", on: loop) { result in
+        // A reference is a name, an id or an id prefix: `[a-zA-Z0-9][a-zA-Z0-9_.-]*` as the
+        // engine names containers, at most 255 bytes. Anything else (CR, LF, space, `/`, `.`,
+        // `..`, `%`) can name no container, so it never reaches the engine's request line.
+        guard Self.isValidReference(ref) else { completion(.failure(.notFound("no such container: \(ref)"))); return }
+        api("/containers/\(ref)/json", on: loop) { result in
             switch result {
             case .failure(let e): completion(.failure(e))
             case .success(let (status, body)):
-                if status == 404 { completion(.failure(.notFound("no such container: \(ref)"))); return }
+                // Any 4xx about a reference (unknown, or an id prefix shared by several containers,
+                // some maybe hidden) is the same "no such container": a status must not reveal more.
+                if (400..<500).contains(status) { completion(.failure(.notFound("no such container: \(ref)"))); return }
                 guard status == 200, let info = ContainerInfo.fromInspect(body) else {
                     completion(.failure(.engineStatus(status, Self.message(body))))
                     return
@@ -119,6 +122,13 @@ public final class DockerClient: @unchecked Sendable {
                 completion(.success(info))
             }
         }
+    }
+
+    public static func isValidReference(_ ref: String) -> Bool {
+        let b = Array(ref.utf8)
+        guard let first = b.first, b.count <= 255 else { return false }
+        func alnum(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) }
+        return alnum(first) && b.allSatisfy { alnum($0) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D }
     }
 
     public func listContainers(all: Bool, on loop: EventLoop, completion: @escaping (Result<[ContainerInfo], DockerError>) -> Void) {

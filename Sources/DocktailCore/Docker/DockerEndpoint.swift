@@ -9,7 +9,8 @@ public struct DockerEndpoint: Sendable, Equatable {
         self.url = url
         if url.hasPrefix("unix://") {
             let path = String(url.dropFirst("unix://".count))
-            guard path.hasPrefix("/") else { return nil }
+            // sockaddr_un holds 107 bytes and a NUL: a longer path would be cut silently.
+            guard path.hasPrefix("/"), path.utf8.count <= 107, !path.utf8.contains(0) else { return nil }
             address = .unix(path: path)
             hostHeader = "docker"
         } else if url.hasPrefix("tcp://") || url.hasPrefix("http://") {

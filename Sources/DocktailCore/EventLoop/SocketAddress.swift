@@ -39,6 +39,15 @@ public enum SocketAddress: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// 127.0.0.0/8, ::1 and unix sockets: reachable from this machine only.
+    public var isLoopback: Bool {
+        switch self {
+        case .ipv4(let h, _): return h.hasPrefix("127.")
+        case .ipv6(let h, _): return h == "::1"
+        case .unix: return true
+        }
+    }
+
     public var port: Int? {
         switch self {
         case .ipv4(_, let p), .ipv6(_, let p): return p

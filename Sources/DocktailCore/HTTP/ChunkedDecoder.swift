@@ -14,7 +14,8 @@ public struct ChunkedDecoder: Sendable {
 
     private enum State: Sendable {
         case size(value: UInt64, digits: Int)
-        case extensionBytes(value: UInt64)
+        /// `length` counts the extension's bytes across reads: the limit holds however the bytes are split.
+        case extensionBytes(value: UInt64, length: Int)
         case sizeLF(value: UInt64)
         case data(remaining: UInt64)
         case dataCR
@@ -43,7 +44,6 @@ public struct ChunkedDecoder: Sendable {
     public mutating func decode(_ input: UnsafeRawBufferPointer, body: (UnsafeRawBufferPointer) -> Void) throws(DecodeError) -> Int {
         var i = 0
         let n = input.count
-        var extensionLength = 0
         while i < n {
             switch state {
             case .size(let value, let digits):
@@ -56,17 +56,17 @@ public struct ChunkedDecoder: Sendable {
                     guard digits > 0 else { throw .invalidChunkSize }
                     if c == 0x0D { state = .sizeLF(value: value); i += 1 }
                     else if c == 0x0A { i += 1; enterData(value) }
-                    else if c == UInt8(ascii: ";") || c == 0x20 || c == 0x09 { state = .extensionBytes(value: value); i += 1 }
+                    else if c == UInt8(ascii: ";") || c == 0x20 || c == 0x09 { state = .extensionBytes(value: value, length: 1); i += 1 }
                     else { throw .invalidChunkSize }
                 }
-            case .extensionBytes(let value):
+            case .extensionBytes(let value, let length):
                 let c = input[i]
                 i += 1
                 if c == 0x0D { state = .sizeLF(value: value) }
                 else if c == 0x0A { enterData(value) }
                 else {
-                    extensionLength += 1
-                    guard extensionLength <= maxLineBytes else { throw .lineTooLong }
+                    guard length < maxLineBytes else { throw .lineTooLong }
+                    state = .extensionBytes(value: value, length: length + 1)
                 }
             case .sizeLF(let value):
                 guard input[i] == 0x0A else { throw .missingCRLF }

@@ -10,6 +10,8 @@ public enum HTTPParserError: Error, Equatable, Sendable {
     case bodyTooLarge
     /// A transfer coding other than chunked (→ 501).
     case unsupportedTransferEncoding
-    /// A major version other than 1 (→ 505).
+    /// A version other than HTTP/1.0 or HTTP/1.1 (→ 505).
     case unsupportedVersion
+    /// An `Expect` other than `100-continue` (→ 417, RFC 9110 §10.1.1).
+    case expectationFailed
 }

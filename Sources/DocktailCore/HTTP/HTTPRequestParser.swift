@@ -15,6 +15,8 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private var state: State = .requestLine
+    /// The request head asked for `100 Continue` before its body (RFC 9110 §10.1.1).
+    private var continueWanted = false
     private var buffer: [UInt8] = []
     /// Start of the unconsumed bytes in `buffer`.
     private var start = 0
@@ -24,6 +26,16 @@ public struct HTTPRequestParser: Sendable {
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
+    }
+
+    /// True once per request that sent `Expect: 100-continue` and whose body is awaited: the
+    /// connection then writes `HTTP/1.1 100 Continue` (the parser itself never writes).
+    public mutating func takeContinueRequest() -> Bool {
+        defer { continueWanted = false }
+        switch state {
+        case .body, .chunkedBody: return continueWanted
+        default: return false
+        }
     }
 
     /// Whether part of a request has been received (used for the header timeout).
@@ -130,6 +142,16 @@ public struct HTTPRequestParser: Sendable {
         if !transferEncodings.isEmpty && !contentLengths.isEmpty {
             throw .badRequest("both Content-Length and Transfer-Encoding")
         }
+        // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means the framing is faulty.
+        if !transferEncodings.isEmpty && request.versionMinor == 0 {
+            throw .badRequest("Transfer-Encoding in an HTTP/1.0 request")
+        }
+        // RFC 9110 §10.1.1: 100-continue is the only expectation; others get 417.
+        let expectations = request.headers.values("Expect")
+        if !expectations.isEmpty {
+            guard expectations.count == 1, expectations[0].lowercased() == "100-continue" else { throw .expectationFailed }
+            if request.versionMinor >= 1 && (!transferEncodings.isEmpty || !contentLengths.isEmpty) { continueWanted = true }
+        }
         if !transferEncodings.isEmpty {
             let codings = transferEncodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces().lowercased() }
             guard codings == ["chunked"] else { throw .unsupportedTransferEncoding }
@@ -204,7 +226,9 @@ public struct HTTPRequestParser: Sendable {
               let minor = version[version.startIndex + 7].asciiDigit else {
             throw .badRequest("invalid HTTP version")
         }
-        guard major == 1 else { throw .unsupportedVersion }
+        // HTTP/1.0 and 1.1 only: a server must not claim to understand a minor version it does
+        // not know (RFC 9110 §2.5), so HTTP/1.9 is 505 too.
+        guard major == 1, minor <= 1 else { throw .unsupportedVersion }
         var normalisedTarget = targetString
         if !targetString.hasPrefix("/") && targetString != "*" {
             // absolute-form (RFC 9112 §3.2.2): keep only the path and query.

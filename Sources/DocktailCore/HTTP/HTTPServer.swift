@@ -14,8 +14,11 @@ public final class HTTPServer: @unchecked Sendable {
     public let limits: Limits
     public let metrics: ServerMetrics
     public var allowedOrigins: [String]
-    /// Runs before routing; a response here answers the request (authentication).
-    public var gate: ((HTTPRequest, String) -> HTTPResponse?)?
+    /// Host names WebSocket origins may name (besides IP literals and localhost).
+    public var allowedHosts: HostAllowlist
+    /// Runs after the route is resolved and before it is dispatched; a response here answers the
+    /// request (Host allowlist, authentication). It sees the same resolution the dispatch uses.
+    public var gate: ((HTTPRequest, Router.Resolution, String) -> HTTPResponse?)?
     /// Runs on every response before it is written (CORS headers, cookies).
     public var decorate: ((HTTPRequest, inout HTTPResponse) -> Void)?
     let logger: Logger
@@ -23,12 +26,14 @@ public final class HTTPServer: @unchecked Sendable {
     private var acceptSources: [DispatchSourceRead] = []
     private let limiter: ConnectionLimiter
 
-    public init(group: EventLoopGroup, router: Router, limits: Limits, metrics: ServerMetrics, allowedOrigins: [String] = [], logger: Logger) {
+    public init(group: EventLoopGroup, router: Router, limits: Limits, metrics: ServerMetrics, allowedOrigins: [String] = [],
+                allowedHosts: HostAllowlist = HostAllowlist(names: []), logger: Logger) {
         self.group = group
         self.router = router
         self.limits = limits
         self.metrics = metrics
         self.allowedOrigins = allowedOrigins
+        self.allowedHosts = allowedHosts
         self.logger = logger
         self.limiter = ConnectionLimiter(maxTotal: limits.maxConnections, maxPerAddress: limits.maxConnectionsPerAddress)
     }

@@ -59,6 +59,7 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
                 return
             }
             guard let request else {
+                if parser.takeContinueRequest() { channel.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
                 if case .reading = state, !parser.hasPartialRequest { state = .reading(partialSince: nil) }
                 return
             }
@@ -69,15 +70,27 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
         }
     }
 
+    /// Resolves the route once; the gate and the dispatch both use that resolution.
     private func dispatch(_ request: HTTPRequest) {
-        guard let segments = Router.decodeSegments(request.rawPath) else {
+        guard let resolution = server.router.resolve(method: request.method, rawPath: request.rawPath) else {
             finish(.error(400, "malformed path"), request: request)
+            return
+        }
+        if let denial = server.gate?(request, resolution, channel.peer) {
+            finish(denial, request: request)
             return
         }
         var upgradeKey: String?
         if request.isWebSocketUpgrade {
+            // Only WebSocket endpoints upgrade; any other route answering its page to an
+            // upgrade request would hide a client's mistake.
+            guard resolution.acceptsWebSocket else {
+                finish(.error(400, "this route is not a WebSocket endpoint"), request: request)
+                return
+            }
             do {
-                upgradeKey = try WebSocketHandshake.validate(request, allowedOrigins: server.allowedOrigins)
+                upgradeKey = try WebSocketHandshake.validate(request, allowedOrigins: server.allowedOrigins,
+                                                             allowedHosts: server.allowedHosts)
             } catch {
                 server.logger.debug("handshake refused", metadata: ["peer": "\(channel.peer)", "error": "\(error)"])
                 finish(ErrorMapping.response(for: error), request: request)
@@ -85,6 +98,7 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
             }
         }
         let loop = channel.loop
+        let segments = resolution.segments
         let finishResponse: (HTTPResponse) -> Void = { [self] response in finish(response, request: request) }
         let upgrade: (WebSocketHandler, HTTPHeaders) -> Void = { [self] handler, _ in
             guard let key = upgradeKey else {
@@ -93,11 +107,7 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
             }
             completeUpgrade(key: key, handler: handler)
         }
-        if let denial = server.gate?(request, channel.peer) {
-            finish(denial, request: request)
-            return
-        }
-        switch server.router.match(method: request.method, segments: segments) {
+        switch resolution.match {
         case .found(let handler, let parameters):
             let context = RequestContext(request: request, parameters: parameters, segments: segments, loop: loop,
                                          peer: channel.peer, onRespond: finishResponse, onUpgrade: upgrade)
@@ -107,7 +117,8 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
             r.headers.add("Allow", allow.joined(separator: ", "))
             finish(r, request: request)
         case .notFound:
-            if let fallback = server.router.fallback, request.method == "GET" || request.method == "HEAD" {
+            if let fallback = server.router.fallback, request.method == "GET" || request.method == "HEAD",
+               !segments.contains(where: { $0 == "." || $0 == ".." }) {
                 let context = RequestContext(request: request, parameters: [:], segments: segments, loop: loop,
                                              peer: channel.peer, onRespond: finishResponse, onUpgrade: upgrade)
                 fallback(context)

@@ -58,7 +58,6 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
     private var generation = 0
     private var retryDelay = 0.5
     private var lastDieExitCode: Int?
-    private var historyCount = 0
     private var announcedOutage = false
 
     init(info: ContainerInfo, key: String, loop: EventLoop, client: DockerClient, registry: LogHubRegistry,
@@ -289,7 +288,6 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
 
     private func loadHistory() {
         state = .loadingHistory
-        historyCount = 0
         decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes)
         openStream(follow: false, tail: limits.ringLines, since: nil)
     }
@@ -307,7 +305,6 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
     /// read the tail once more (`follow=0`, `since` the last entry), then decide.
     private func rereadTail() {
         state = .finishing
-        historyCount = -1
         decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position)
         openStream(follow: false, tail: nil, since: position.resumeTimestamp ?? 0)
     }
@@ -348,7 +345,6 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         guard !batch.isEmpty else { return }
         let lines = batch
         batch = []
-        if historyCount >= 0 { historyCount += lines.count }
         publish(lines)
     }
 
@@ -370,13 +366,17 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         batch = []
         decoder.finish { tail.append($0) }
         position = decoder.position
-        if historyCount >= 0 { historyCount += tail.count }
         publish(tail)
         retryDelay = 0.5
         announcedOutage = false
         switch state {
         case .loadingHistory:
-            ringComplete = historyCount < limits.ringLines && ring.evicted == 0
+            // The engine's tail counts entries (a line over 16 KiB is several): fewer entries
+            // than asked for is the whole log; otherwise each stream's first line may be the
+            // end of a cut line, and is dropped.
+            let wholeLog = decoder.entryCount < limits.ringLines
+            if !wholeLog { ring.removeFirstLinePerStream() }
+            ringComplete = wholeLog && ring.evicted == 0
             let ready = waiting
             waiting = []
             follow()

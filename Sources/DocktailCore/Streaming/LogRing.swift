@@ -27,4 +27,16 @@ struct LogRing: Sendable {
     }
 
     var oldest: LogLine? { storage.isEmpty ? nil : storage[head] }
+
+    /// Drops the oldest line of each stream (the possibly cut first line of a window read with
+    /// the engine's entry-counting `tail`). O(count), once per history load.
+    mutating func removeFirstLinePerStream() {
+        var seen: UInt8 = 0
+        let kept = lines.filter { line in
+            defer { seen |= line.stream.rawValue }
+            return seen & line.stream.rawValue != 0
+        }
+        storage = kept
+        head = 0
+    }
 }

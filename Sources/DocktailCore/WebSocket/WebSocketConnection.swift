@@ -36,6 +36,8 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
     private let metrics: ServerMetrics?
     /// Where protocol errors of clients are logged (debug level).
     public var logger: Logger?
+    /// Binary messages are closed with 1003 unless the application takes them.
+    public var acceptsBinary = false
     /// Any value the application wants to keep with the connection.
     public var userInfo: AnyObject?
 
@@ -129,6 +131,9 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
             case .closed:
                 break
             }
+        case .binary where !acceptsBinary:
+            // §7.4.1: 1003, "a type of data it cannot accept" — docktail's endpoints speak text only.
+            if case .open = state { fail(code: WebSocketCloseCode.unsupportedData.rawValue, reason: "text messages only") }
         case .text, .binary:
             if case .open = state { handler?.webSocket(self, didReceive: message) }
         }

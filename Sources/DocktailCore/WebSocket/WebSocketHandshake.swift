@@ -28,13 +28,17 @@ public enum WebSocketHandshake {
     }
 
     /// Checks the client's handshake (§4.2.1) and returns the key to answer.
-    public static func validate(_ request: HTTPRequest, allowedOrigins: [String]) throws(Failure) -> String {
+    public static func validate(_ request: HTTPRequest, allowedOrigins: [String],
+                                allowedHosts: HostAllowlist = HostAllowlist(names: [])) throws(Failure) -> String {
         guard request.method == "GET" else { throw .badRequest("WebSocket upgrade must use GET") }
         guard request.versionMinor >= 1 else { throw .badRequest("WebSocket upgrade needs HTTP/1.1") }
         guard let host = request.headers["Host"], !host.isEmpty else { throw .badRequest("missing Host") }
         guard request.headers.containsToken("websocket", in: "Upgrade") else { throw .badRequest("missing Upgrade: websocket") }
         guard request.headers.containsToken("upgrade", in: "Connection") else { throw .badRequest("Connection must contain Upgrade") }
-        guard let version = request.headers["Sec-WebSocket-Version"], version.trimmingSpaces() == "13" else {
+        // A second value could be checked by one party and used by another: refuse (§4.1 sends one).
+        let versions = request.headers.values("Sec-WebSocket-Version")
+        guard versions.count <= 1 else { throw .badRequest("more than one Sec-WebSocket-Version") }
+        guard let version = versions.first, version.trimmingSpaces() == "13" else {
             throw .unsupportedVersion
         }
         let keys = request.headers.values("Sec-WebSocket-Key")
@@ -42,26 +46,31 @@ public enum WebSocketHandshake {
               let decoded = Data(base64Encoded: key), decoded.count == 16 else {
             throw .badRequest("Sec-WebSocket-Key must be 16 bytes in base64")
         }
-        if let origin = request.headers["Origin"], !isOriginAllowed(origin, host: host, allowed: allowedOrigins) {
+        let origins = request.headers.values("Origin")
+        guard origins.count <= 1 else { throw .badRequest("more than one Origin") }
+        if let origin = origins.first, !isOriginAllowed(String(origin), host: host, allowed: allowedOrigins, allowedHosts: allowedHosts) {
             throw .forbiddenOrigin
         }
         return key
     }
 
-    /// Cross-site WebSocket hijacking defence (§10.2): a browser's Origin must be this server
-    /// (same host and port as Host) or one configured. `*` in the allowed list allows all.
-    public static func isOriginAllowed(_ origin: String, host: String, allowed: [String]) -> Bool {
+    /// Cross-site WebSocket hijacking defence (§10.2). A browser's Origin is allowed when it is
+    /// configured (`*` allows all), or when its host is one docktail answers to (the
+    /// `HostAllowlist`, never merely the request's own Host, which a rebinding page controls)
+    /// *and* it names the same host and port as Host (default ports may be implicit).
+    public static func isOriginAllowed(_ origin: String, host: String, allowed: [String],
+                                       allowedHosts: HostAllowlist = HostAllowlist(names: [])) -> Bool {
         let normalisedOrigin = origin.lowercased().trimmingSuffix("/")
         if allowed.contains("*") { return true }
         if allowed.contains(where: { $0.lowercased().trimmingSuffix("/") == normalisedOrigin }) { return true }
         guard let schemeEnd = normalisedOrigin.range(of: "://") else { return false }
-        let originHost = String(normalisedOrigin[schemeEnd.upperBound...])
         let scheme = String(normalisedOrigin[..<schemeEnd.lowerBound])
-        let hostLower = host.lowercased()
-        if originHost == hostLower { return true }
-        // Default ports may be implicit on either side.
-        let defaultPort = scheme == "https" ? ":443" : ":80"
-        return originHost + defaultPort == hostLower || originHost == hostLower + defaultPort
+        guard scheme == "http" || scheme == "https" else { return false }
+        let defaultPort = scheme == "https" ? 443 : 80
+        guard let o = HostAllowlist.hostPart(normalisedOrigin[schemeEnd.upperBound...]),
+              let h = HostAllowlist.hostPart(host) else { return false }
+        guard allowedHosts.allowsHostName(o.host) else { return false }
+        return o.host == h.host && (o.port ?? defaultPort) == (h.port ?? defaultPort)
     }
 
     /// The 101 response (§4.2.2 step 5).
