@@ -37,6 +37,18 @@ const TEMPLATE = `
 <div class="log" tabindex="0" role="log" aria-live="off"></div>
 <button class="newlines" hidden></button>`;
 
+/**
+ * What a terminal shows of a line: a `\r` returns the cursor, so a progress bar that rewrites
+ * its line shows only its last state (the text after the last `\r` that has text after it).
+ */
+function visibleText(text) {
+  const cr = text.lastIndexOf('\r');
+  if (cr < 0) return text;
+  if (cr < text.length - 1) return text.slice(cr + 1);
+  const before = text.lastIndexOf('\r', cr - 1);
+  return text.slice(before + 1, cr);
+}
+
 export class DocktailLog extends HTMLElement {
   static get observedAttributes() { return ['container', 'server', 'host', 'tail', 'since', 'stdout', 'stderr', 'token', 'height', 'timestamps', 'wrap', 'theme']; }
 
@@ -116,6 +128,7 @@ export class DocktailLog extends HTMLElement {
       stderr: this.getAttribute('stderr') !== '0',
       token: this.getAttribute('token') || undefined,
       onLine: (m) => this.addLine(m),
+      onPartial: (m) => this.showPartial(m),
       onEvent: (e) => this.onEvent(e),
       onStatus: (s, detail) => this.setState(s, detail),
     });
@@ -160,7 +173,27 @@ export class DocktailLog extends HTMLElement {
     this.dispatchEvent(new CustomEvent('status', { detail: { state, detail, container: this.getAttribute('container') }, bubbles: true, composed: true }));
   }
 
+  /** A line still being written: one row per stream, replaced by the next preview or line. */
+  showPartial(m) {
+    const stream = m.stream === 'stderr' ? 'stderr' : 'stdout';
+    this.partialRows ||= {};
+    const r = { ts: m.ts, stream, text: m.line, plain: stripAnsi(m.line), level: null, partial: true };
+    const row = this.lineElement(r);
+    row.classList.add('partial');
+    row.title = 'still being written';
+    const old = this.partialRows[stream];
+    if (old?.isConnected) old.replaceWith(row); else this.el.log.appendChild(row);
+    this.partialRows[stream] = row;
+    if (this.following) this.el.log.scrollTop = this.el.log.scrollHeight;
+  }
+
+  dropPartial(stream) {
+    const row = this.partialRows?.[stream];
+    if (row) { row.remove(); this.partialRows[stream] = null; }
+  }
+
   addLine(m) {
+    this.dropPartial(m.stream === 'stderr' ? 'stderr' : 'stdout');
     const plain = stripAnsi(m.line);
     const r = { ts: m.ts, stream: m.stream, text: m.line, plain, level: detectLevel(plain) };
     if (this.firstTs === null) this.firstTs = Date.parse(m.ts);
@@ -260,7 +293,7 @@ export class DocktailLog extends HTMLElement {
     } else {
       const text = document.createElement('span');
       text.className = 'text';
-      renderAnsi(text, r.text, highlight);
+      renderAnsi(text, visibleText(r.text), highlight);
       div.appendChild(text);
     }
     return div;

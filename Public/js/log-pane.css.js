@@ -42,6 +42,7 @@ button:focus-visible, select:focus-visible, input:focus-visible, .log:focus-visi
 .log { flex: 1; overflow: auto; padding: 2px 0; outline: none; overscroll-behavior: contain; }
 .line { padding: 0 8px 0 6px; border-left: 3px solid transparent; white-space: pre-wrap; word-break: break-all; }
 .nowrap .line { white-space: pre; word-break: normal; }
+.line.partial { opacity: .65; }
 .line:hover { background: color-mix(in srgb, var(--border) 35%, transparent); }
 .line.stderr { border-left-color: var(--stderr); color: var(--stderr); background: color-mix(in srgb, var(--stderr-bg) 60%, transparent); }
 .line.lvl-error { border-left-color: var(--stderr); }

@@ -117,6 +117,8 @@ export class LogStream {
       return;
     }
     const stream = m.stream === 'stderr' ? 'stderr' : 'stdout';
+    // A preview of an unfinished line: shown in place, never counted for resuming.
+    if (m.partial) { this.o.onPartial?.(m); return; }
     const key = tsKey(m.ts);
     const skip = this.skip[stream];
     if (skip) {

@@ -51,9 +51,8 @@ public final class DocktailServer: @unchecked Sendable {
         let router = makeRouter()
         let server = HTTPServer(group: group, router: router, limits: configuration.limits, metrics: metrics,
                                 allowedOrigins: configuration.allowedOrigins, allowedHosts: allowedHosts, logger: logger)
-        server.gate = { [access, allowedHosts] request, resolution, _ in
-            Self.gate(request, resolution: resolution, access: access, hosts: allowedHosts)
-        }
+        let policy = AccessPolicy(access: access, hosts: allowedHosts)
+        server.gate = { request, resolution, _ in policy.decide(request, resolution: resolution) }
         server.decorate = { [unowned self] request, response in decorate(&response, for: request) }
         self.server = server
         let addresses = configuration.listen.compactMap(SocketAddress.parse)
@@ -74,25 +73,6 @@ public final class DocktailServer: @unchecked Sendable {
 
     // MARK: access
 
-    /// The one access decision, on the route the router resolved (never on the raw path):
-    /// `/healthz` is open; every other route needs an allowed Host (DNS rebinding); public UI
-    /// assets need nothing more; everything else needs a token when tokens are configured.
-    static func gate(_ request: HTTPRequest, resolution: Router.Resolution, access: AccessControl, hosts: HostAllowlist) -> HTTPResponse? {
-        if resolution.access == .open { return nil }
-        if let host = request.headers["Host"] {
-            guard hosts.allows(hostHeader: host) else {
-                return .error(421, "Host is not a name docktail answers to (add it to allowedHosts or --allowed-host)")
-            }
-        } else if request.versionMinor >= 1 {
-            return .error(400, "missing Host")
-        }
-        if resolution.access == .publicAsset || !access.requiresToken { return nil }
-        if access.isValid(AccessControl.presentedToken(request)) { return nil }
-        var r = HTTPResponse.error(401, "authentication required")
-        r.headers.add("WWW-Authenticate", "Bearer realm=\"docktail\"")
-        return r
-    }
-
     /// Adds CORS headers for allowed cross-origin callers, and the viewer's token cookie.
     func decorate(_ response: inout HTTPResponse, for request: HTTPRequest) {
         if let origin = request.headers["Origin"], configuration.allowedOrigins.contains(where: { $0 == "*" || $0.lowercased() == origin.lowercased() }) {
@@ -112,36 +92,32 @@ public final class DocktailServer: @unchecked Sendable {
 
     func makeRouter() -> Router {
         let router = Router()
-        router.get("/healthz", access: .open) { [self] ctx in
+        router.get(AccessPolicy.healthz) { [self] ctx in
             let engines = monitors.map { m in JSONValue.object([("name", .string(m.client.name)), ("ok", .bool(m.isUp))]) }
             let anyUp = monitors.contains { $0.isUp }
             ctx.respond(.json(anyUp ? 200 : 503, .object([("status", .string(anyUp ? "ok" : "no engine reachable")), ("engines", .array(engines))])))
         }
-        router.get("/metrics") { [self] ctx in
+        router.get(AccessPolicy.metrics) { [self] ctx in
             ctx.respond(.text(200, metrics.prometheusText(), contentType: "text/plain; version=0.0.4; charset=utf-8"))
         }
-        router.get("/api/hosts") { [self] ctx in
+        router.get(AccessPolicy.hosts) { [self] ctx in
             let hosts = monitors.map { m in
                 JSONValue.object([("name", .string(m.client.name)), ("url", .string(m.client.endpoint.url)),
                                   ("ok", .bool(m.isUp)), ("apiVersion", m.client.apiVersion.map { .string($0) } ?? .null)])
             }
             ctx.respond(.json(200, .array(hosts)))
         }
-        router.get("/api/containers") { [self] ctx in listContainers(ctx) }
-        router.get("/api/containers/{ref}") { [self] ctx in inspectContainer(ctx) }
-        router.get("/events", webSocket: true) { [self] ctx in
+        router.get(AccessPolicy.containers) { [self] ctx in listContainers(ctx) }
+        router.get(AccessPolicy.container) { [self] ctx in inspectContainer(ctx) }
+        router.get(AccessPolicy.events) { [self] ctx in
             guard ctx.request.isWebSocketUpgrade else { ctx.respond(.error(426, "/events is a WebSocket endpoint")); return }
             ctx.upgrade(to: EventsSubscription(loop: ctx.loop, broadcaster: broadcaster))
         }
-        router.get("/logs/{ref}", webSocket: true) { [self] ctx in logs(ctx) }
-        // UI code that is the same for everyone and says nothing about containers: public by
-        // route, so a page on another origin can load the `<docktail-log>` module.
+        router.get(AccessPolicy.logs) { [self] ctx in logs(ctx) }
         let asset: Router.Handler = { [files] ctx in
             files.serve(segments: ctx.segments, request: ctx.request, loop: ctx.loop) { ctx.respond($0) }
         }
-        for pattern in ["/docktail-log.js", "/favicon.svg", "/js/{file}", "/css/{file}"] {
-            router.get(pattern, access: .publicAsset, asset)
-        }
+        for route in AccessPolicy.publicAssets { router.get(route, asset) }
         router.fallback = { [files] ctx in
             files.serve(segments: ctx.segments, request: ctx.request, loop: ctx.loop) { response in
                 ctx.respond(response)

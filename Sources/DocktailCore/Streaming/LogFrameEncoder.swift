@@ -2,15 +2,18 @@
 ///
 ///     json: {"ts":"2026-11-29T14:16:35.218193371Z","stream":"stdout","line":"hello"}
 ///     text: hello               (with timestamps: "2026-11-29T14:16:35.218193371Z hello")
+///     a preview of an unfinished line (JSON only): {"ts":…,"stream":…,"line":…,"partial":true}
 enum LogFrameEncoder {
     private static let tsKey = Array(#"{"ts":"#.utf8)
     private static let stdoutPart = Array(#","stream":"stdout","line":"#.utf8)
     private static let stderrPart = Array(#","stream":"stderr","line":"#.utf8)
+    private static let partialEnd = Array(#","partial":true}"#.utf8)
+    private static let lineEnd: [UInt8] = [UInt8(ascii: "}")]
 
     /// Appends the frames for the lines `key` selects; returns how many.
     static func append(_ lines: [LogLine], key: DeliveryKey, to out: inout [UInt8]) -> Int {
         var count = 0
-        for i in lines.indices where key.selects(lines[i]) {
+        for i in lines.indices where key.selects(lines[i]) && (!lines[i].partial || key.encoding == .json) {
             appendFrame(lines[i], encoding: key.encoding, to: &out)
             count += 1
         }
@@ -44,13 +47,14 @@ enum LogFrameEncoder {
             switch encoding {
             case .json:
                 let streamPart = line.stream == .stdout ? stdoutPart : stderrPart
-                let length = tsKey.count + escapedLength(ts) + 2 + streamPart.count + escapedLength(text) + 2 + 1
+                let end = line.partial ? partialEnd : lineEnd
+                let length = tsKey.count + escapedLength(ts) + 2 + streamPart.count + escapedLength(text) + 2 + end.count
                 WebSocketFrameEncoder.appendHeader(opcode: .text, payloadLength: length, to: &out)
                 out.append(contentsOf: tsKey)
                 JSONValue.appendEscaped(ts, to: &out)
                 out.append(contentsOf: streamPart)
                 JSONValue.appendEscaped(text, to: &out)
-                out.append(UInt8(ascii: "}"))
+                out.append(contentsOf: end)
             case .text:
                 WebSocketFrameEncoder.appendHeader(opcode: .text, payloadLength: text.count, to: &out)
                 out.append(contentsOf: text)

@@ -328,6 +328,10 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
 
     /// Lines decoded from the current socket read, published together when it is done.
     private var batch: [LogLine] = []
+    /// Previews of an unfinished line: one check per `previewInterval` while one is pending.
+    private var previewScheduled = false
+    private var previewedBytes = -1
+    static let previewInterval = 0.5
 
     func dockerResponseBody(_ bytes: UnsafeRawBufferPointer) {
         guard status == 200 else { return }
@@ -342,10 +346,43 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
     func dockerResponseReadComplete() {
         reportEngineErrors()
         position = decoder.position
-        guard !batch.isEmpty else { return }
-        let lines = batch
-        batch = []
-        publish(lines)
+        if !batch.isEmpty {
+            let lines = batch
+            batch = []
+            publish(lines)
+        }
+        if case .following = state, decoder.pendingBytes > 0, !previewScheduled { schedulePreview() }
+    }
+
+    /// A line without its newline yet (a prompt, a `\r` progress bar, a process that writes in
+    /// pieces) is shown as a preview after a moment, and again while it grows; the finished
+    /// line replaces it in the viewer. Previews are best effort: never stored, counted or sent
+    /// to a client that is behind.
+    private func schedulePreview() {
+        previewScheduled = true
+        loop.schedule(after: Self.previewInterval) { [self] in
+            previewScheduled = false
+            guard case .following = state, decoder.pendingBytes > 0 else { previewedBytes = -1; return }
+            if decoder.pendingBytes != previewedBytes {
+                previewedBytes = decoder.pendingBytes
+                publishPreview(decoder.partialLines())
+            }
+            schedulePreview()
+        }
+    }
+
+    private func publishPreview(_ lines: [LogLine]) {
+        var encoded: [DeliveryKey: [UInt8]] = [:]
+        for entry in subscribers.values where entry.catchUp == nil && entry.joinFilter == nil {
+            let s = entry.subscription
+            if encoded[s.key] == nil {
+                var out: [UInt8] = []
+                _ = LogFrameEncoder.append(lines, key: s.key, to: &out)
+                encoded[s.key] = out
+            }
+            guard let frames = encoded[s.key], !frames.isEmpty else { continue }
+            s.loop.execute { s.deliverPreview(frames) }
+        }
     }
 
     private func reportEngineErrors() {

@@ -14,6 +14,9 @@ public struct LogLine: Sendable, Equatable {
     public var stream: LogStream
     public var storage: [UInt8]
     public var timestampLength: Int
+    /// A preview of a line still being written (no newline yet, idle for a moment): shown in
+    /// place and replaced by the next message of its stream; never stored, counted or resumed from.
+    public var partial = false
 
     public init(timestamp: Int64, timestampText: some Collection<UInt8>, stream: LogStream, text: some Collection<UInt8>) {
         self.timestamp = timestamp

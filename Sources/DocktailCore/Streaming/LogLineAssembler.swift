@@ -97,4 +97,32 @@ public struct LogLineAssembler: Sendable {
     }
 
     public var hasPendingLine: Bool { pending[0].active || pending[1].active }
+
+    /// Bytes held in unfinished lines (changes whenever one grows).
+    public var pendingBytes: Int { pending[0].bytes.count + pending[1].bytes.count }
+
+    /// Previews of the unfinished lines, at most `maxPreviewBytes` of text each: what a terminal
+    /// would show, i.e. the text after the last `\r` that has something after it (a progress
+    /// bar rewrites its line with `\r`).
+    public func partialLines(maxPreviewBytes: Int = 4096) -> [LogLine] {
+        var out: [LogLine] = []
+        for slot in 0..<2 where pending[slot].active {
+            let bytes = pending[slot].bytes
+            var start = 0
+            if let lastCR = bytes.lastIndex(of: 0x0D) {
+                if lastCR + 1 < bytes.count { start = lastCR + 1 }
+                else if let previous = bytes[..<lastCR].lastIndex(of: 0x0D) { start = previous + 1 }
+            }
+            var end = min(bytes.count, start + max(0, maxPreviewBytes))
+            // Cut on a scalar boundary.
+            while end > start && end < bytes.count && bytes[end] & 0xC0 == 0x80 { end -= 1 }
+            var text = UTF8Validator.repaired(Array(bytes[start..<end]))
+            if let last = text.last, last == 0x0D { text.removeLast() }
+            var line = LogLine(timestamp: pending[slot].timestamp, timestampText: pending[slot].timestampText,
+                               stream: slot == 0 ? .stdout : .stderr, text: text)
+            line.partial = true
+            out.append(line)
+        }
+        return out
+    }
 }

@@ -126,6 +126,10 @@ public struct LogStreamDecoder: Sendable {
         assembler.finish(emit: emit)
     }
 
+    /// Previews of lines still being written (see `LogLineAssembler.partialLines`).
+    public func partialLines() -> [LogLine] { assembler.partialLines() }
+    public var pendingBytes: Int { assembler.pendingBytes }
+
     public mutating func takeEngineErrors() -> [String] {
         defer { engineErrors = [] }
         return engineErrors
@@ -142,16 +146,22 @@ public struct LogStreamDecoder: Sendable {
     /// Records the entry's position; false when it was delivered before (resume).
     private mutating func admit(_ stream: LogStream, _ timestamp: Int64) -> Bool {
         entryCount += 1
-        guard isTrusted(stream, timestamp) else {
+        if let skip = skipThrough[stream] {
+            // `since` is inclusive, so a resumed stream repeats every entry stamped `since`:
+            // count them afresh; what the mark covers was delivered before.
+            let n = seen[stream].map { $0.timestamp == timestamp ? $0.count + 1 : 1 } ?? 1
+            if skip.covers(timestamp, n) {
+                _ = seen.advance(stream, timestamp)
+                return false
+            }
+            skipThrough[stream] = nil
+        }
+        if isTrusted(stream, timestamp) {
+            _ = seen.advance(stream, timestamp)
+        } else {
             // Delivered, but never a resume point (a resumed stream may repeat it: better than a gap).
             untrustedStamps += 1
-            return true
         }
-        // `since` is inclusive, so a resumed stream repeats every entry stamped `since`: count them afresh.
-        let n = seen.advance(stream, timestamp)
-        guard let skip = skipThrough[stream] else { return true }
-        if skip.covers(timestamp, n) { return false }
-        skipThrough[stream] = nil
         return true
     }
 

@@ -97,6 +97,15 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
         return ws.send(encodedFrames: frames, lines: lines, countMetrics: false)
     }
 
+    /// A preview of an unfinished line: skipped when the client is behind (the finished line
+    /// follows anyway).
+    func deliverPreview(_ frames: [UInt8]) {
+        guard let ws, ws.channel.queuedBytes < Self.previewQueueLimit else { return }
+        ws.send(encodedFrames: frames)
+    }
+
+    private static let previewQueueLimit = 64 * 1024
+
     /// Lines only this subscriber gets (join after catch-up).
     func deliverOwn(_ lines: [LogLine]) {
         guard let ws, !lines.isEmpty else { return }
