@@ -28,7 +28,7 @@ def run_config(binary, cfg_text, args=(), env=None):
     ('{"listen": ["127.0.0.1:0"], "colour": 1}', "config: colour: unknown key"),
     ('{"defaultTail": "many"}', "config: defaultTail: must be a whole number"),
     ('{"defaultTail": -1}', "config: defaultTail: must be at least 0"),
-    ('{"engines": [{"name": "a", "url": "ftp://host"}]}', "config: engines[0].url: 'ftp://host' is not unix:///path or tcp://host:port"),
+    ('{"engines": [{"name": "a", "url": "ftp://host"}]}', "config: engines[0].url: 'ftp://host' is not unix:///path (at most 107 bytes) or tcp://host[:port] (host: IP literal or DNS name)"),
     ('{"engines": [{"name": "a", "url": "unix:///x", "tls": true}]}', "config: engines[0].tls: unknown key"),
     ('{"listen": ["127.0.0.1:70000"]}', "config: listen[0]: '127.0.0.1:70000' is not HOST:PORT with a port from 0 to 65535"),
     ('{"timeouts": {"header": "soon"}}', "config: timeouts.header: must be a positive number of seconds"),

@@ -155,6 +155,14 @@ def test_tcp_engine(docktail, engine):
         msgs = collect(d.ws("/logs/over-tcp?tail=all&follow=0"))
         assert sorted(l["line"] for l in log_lines(msgs)) == ["err via tcp", "via tcp"]
         assert [c["name"] for c in d.json("/api/containers?all=1")[1] if c["name"] == "over-tcp"] == ["over-tcp"]
+        # A DNS name works too (resolved off the loop; `localhost` may give ::1 first, where
+        # nothing listens, so the next address is tried).
+        byname = docktail(engine_url=f"tcp://localhost:{proxy.port}")
+        assert sorted(l["line"] for l in log_lines(collect(byname.ws("/logs/over-tcp?tail=all&follow=0")))) == ["err via tcp", "via tcp"]
+        # A name that does not resolve is a clear engine error, not a hang.
+        bad = docktail(engine_url="tcp://no-such-engine.invalid:2375")
+        status, body = bad.json("/api/containers")
+        assert status == 502
     finally:
         proxy.close()
 

@@ -93,6 +93,9 @@ struct DocktailCommand: ParsableCommand {
         }
         for engine in configuration.engines {
             logger.info("engine configured", metadata: ["engine": "\(engine.name)", "url": "\(engine.url)"])
+            if let endpoint = DockerEndpoint(url: engine.url), !endpoint.isLocal {
+                logger.warning("engine \(engine.name) at \(engine.url) is plain TCP beyond this machine: whoever reaches that port is root on its host, and logs cross the network in clear text")
+            }
         }
         // Graceful shutdown: stop accepting, close 1001 to every WebSocket, exit within 2 s.
         var sources: [DispatchSourceSignal] = []

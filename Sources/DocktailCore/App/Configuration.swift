@@ -81,7 +81,7 @@ public struct Configuration: Sendable, Equatable {
                 for k in obj.keys.sorted() where k != "name" && k != "url" { throw ConfigError(key: "engines[\(i)].\(k)", message: "unknown key") }
                 guard let url = obj["url"] as? String else { throw ConfigError(key: "engines[\(i)].url", message: "must be a string") }
                 guard DockerEndpoint(url: url) != nil else {
-                    throw ConfigError(key: "engines[\(i)].url", message: "'\(url)' is not unix:///path or tcp://host:port")
+                    throw ConfigError(key: "engines[\(i)].url", message: "'\(url)' is not unix:///path (at most 107 bytes) or tcp://host[:port] (host: IP literal or DNS name)")
                 }
                 var name = "engine\(i + 1)"
                 if let n = obj["name"] { name = try string(n, "engines[\(i)].name") }
@@ -194,7 +194,7 @@ public struct Configuration: Sendable, Equatable {
     public mutating func applyEnvironment(_ env: [String: String]) throws(ConfigError) {
         if engines.isEmpty {
             let url = env["DOCKER_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "unix:///var/run/docker.sock"
-            guard DockerEndpoint(url: url) != nil else { throw ConfigError(key: "DOCKER_HOST", message: "'\(url)' is not unix:///path or tcp://host:port") }
+            guard DockerEndpoint(url: url) != nil else { throw ConfigError(key: "DOCKER_HOST", message: "'\(url)' is not unix:///path (at most 107 bytes) or tcp://host[:port] (host: IP literal or DNS name)") }
             engines = [Engine(name: "local", url: url)]
         }
     }

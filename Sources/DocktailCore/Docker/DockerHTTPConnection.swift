@@ -51,15 +51,55 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
         self.maxHeadBytes = maxHeadBytes
     }
 
-    /// Connects (timeout `seconds`), then calls `done` on the loop.
+    /// Connects (timeout `seconds`, name resolution included), then calls `done` on the loop,
+    /// exactly once, unless `close()` came first (then never).
     func connect(timeout seconds: Double, done: @escaping (DockerError?) -> Void) {
         loop.assertInLoop()
+        guard case .connecting = state, onConnected == nil else { done(.unreachable("connection closed")); return }
+        onConnected = done
+        loop.schedule(after: seconds) { [self] in
+            guard let cb = onConnected else { return }
+            onConnected = nil
+            connectSource?.cancel()
+            connectSource = nil
+            state = .closed
+            channel?.close()
+            cb(.unreachable("connect timed out"))
+        }
+        switch endpoint.target {
+        case .address(let address):
+            connect(to: [address])
+        case .name(let host, let port):
+            // getaddrinfo blocks: resolve off the loop, then connect on it.
+            let loop = self.loop
+            DispatchQueue.global().async { [self] in
+                let addresses = Sockets.resolve(host: host, port: port)
+                loop.execute { [self] in
+                    guard onConnected != nil, case .connecting = state else { return }
+                    guard !addresses.isEmpty else { fail(.unreachable("cannot resolve \(host)")); return }
+                    connect(to: addresses)
+                }
+            }
+        }
+    }
+
+    private func fail(_ error: DockerError) {
+        guard let cb = onConnected else { return }
+        onConnected = nil
+        state = .closed
+        channel?.close()
+        cb(error)
+    }
+
+    /// Tries `addresses` in order (a name may resolve to IPv6 and IPv4; the engine may listen on one).
+    private func connect(to addresses: [SocketAddress]) {
+        guard let address = addresses.first else { return }
+        let rest = Array(addresses.dropFirst())
         let fd: Int32, connected: Bool
         do {
-            (fd, connected) = try Sockets.connect(endpoint.address)
+            (fd, connected) = try Sockets.connect(address)
         } catch {
-            state = .closed
-            done(.unreachable("\(error)"))
+            if rest.isEmpty { fail(.unreachable("\(error)")) } else { connect(to: rest) }
             return
         }
         let channel = SocketChannel(fd: fd, loop: loop, peer: endpoint.url)
@@ -68,22 +108,32 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
         if connected {
             state = .idle
             channel.start()
-            done(nil)
+            let cb = onConnected
+            onConnected = nil
+            cb?(nil)
             return
         }
-        onConnected = done
         let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
         source.setEventHandler { [self] in
             connectSource?.cancel()
             connectSource = nil
             let err = Sockets.pendingError(fd)
             guard let cb = onConnected else { return }
-            onConnected = nil
             if err != 0 {
-                state = .closed
+                if !rest.isEmpty {
+                    // This address refused: forget its channel quietly and try the next.
+                    channel.handler = nil
+                    channel.close()
+                    self.channel = nil
+                    connect(to: rest)
+                    return
+                }
                 channel.close()
+                onConnected = nil
+                state = .closed
                 cb(.unreachable(String(cString: strerror(err))))
             } else {
+                onConnected = nil
                 state = .idle
                 channel.start()
                 cb(nil)
@@ -91,15 +141,6 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
         }
         connectSource = source
         source.resume()
-        loop.schedule(after: seconds) { [self] in
-            guard let cb = onConnected else { return }
-            onConnected = nil
-            connectSource?.cancel()
-            connectSource = nil
-            state = .closed
-            channel.close()
-            cb(.unreachable("connect timed out"))
-        }
     }
 
     /// Sends `GET path` and feeds the response to `handler`.
@@ -123,8 +164,13 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
     public func pauseReading() { channel?.pauseReading() }
     public func resumeReading() { channel?.resumeReading() }
 
+    /// Terminal: a pending connect is abandoned (its callback never runs, its source is
+    /// cancelled before the fd closes) and no request is sent afterwards.
     public func close() {
         state = .closed
+        onConnected = nil
+        connectSource?.cancel()
+        connectSource = nil
         channel?.close()
     }
 

@@ -186,6 +186,34 @@ public enum Sockets {
     }
 
     /// The pending error of a socket (after a non-blocking connect).
+    /// Resolves a DNS name (IPv4 and IPv6, in the resolver's order). Blocks: never call it on a loop.
+    public static func resolve(host: String, port: Int) -> [SocketAddress] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_family = AF_UNSPEC
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &result) == 0, let first = result else { return [] }
+        defer { freeaddrinfo(first) }
+        var out: [SocketAddress] = []
+        var node: UnsafeMutablePointer<addrinfo>? = first
+        while let n = node {
+            var buf = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            if n.pointee.ai_family == AF_INET {
+                var sin = n.pointee.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee }
+                if inet_ntop(AF_INET, &sin.sin_addr, &buf, socklen_t(buf.count)) != nil {
+                    out.append(.ipv4(host: String(cString: buf), port: port))
+                }
+            } else if n.pointee.ai_family == AF_INET6 {
+                var sin6 = n.pointee.ai_addr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee }
+                if inet_ntop(AF_INET6, &sin6.sin6_addr, &buf, socklen_t(buf.count)) != nil {
+                    out.append(.ipv6(host: String(cString: buf), port: port))
+                }
+            }
+            node = n.pointee.ai_next
+        }
+        return out
+    }
+
     static func pendingError(_ fd: Int32) -> Int32 {
         var err: Int32 = 0
         var len = socklen_t(MemoryLayout<Int32>.size)
