@@ -32,12 +32,13 @@ final class StreamingTests: XCTestCase {
     /// partly written never do.
     func testOutputQueueDropsOldestLinesOnly() {
         var q = OutputQueue()
-        q.append([1, 1, 1, 1], lines: 1, limit: 10)       // partly on the wire below
+        q.append([1, 1, 1, 1], lines: 1)       // partly on the wire below
         q.consume(2)
-        q.append([2, 2, 2, 2], lines: 2, limit: 10)
-        q.append([9, 9], lines: 0, limit: 10)             // control frame
-        q.append([3, 3, 3, 3], lines: 3, limit: 10)       // over the limit: the oldest whole droppable goes
-        XCTAssertEqual(q.takeDroppedLines(), 2)
+        q.append([2, 2, 2, 2], lines: 2)
+        q.append([9, 9], lines: 0)             // control frame
+        q.append([3, 3, 3, 3], lines: 3)       // over the limit: the oldest whole droppable goes
+        XCTAssertEqual(q.dropOldest(downTo: 10), 2)
+        XCTAssertEqual(q.takeUnannouncedDrops(), 2)
         XCTAssertEqual(q.byteCount, 2 + 2 + 4)
         var written: [UInt8] = []
         while !q.isEmpty {
@@ -53,7 +54,9 @@ final class StreamingTests: XCTestCase {
             q.consume(n)
         }
         XCTAssertEqual(written, [1, 1, 9, 9, 3, 3, 3, 3])
-        XCTAssertEqual(q.takeDroppedLines(), 0)
+        XCTAssertEqual(q.takeUnannouncedDrops(), 0)
+        XCTAssertEqual(q.droppedTotal, 2)
+        XCTAssertEqual(q.controlBytes, 0)
     }
 
     func testRingKeepsNewest() {
@@ -76,5 +79,54 @@ final class StreamingTests: XCTestCase {
             let length = bytes.withUnsafeMutableBytes { LogFrameEncoder.escapedLength(UnsafeRawBufferPointer($0)) }
             XCTAssertEqual(length + 2, out.count, s)
         }
+    }
+}
+
+/// The output budget: dropping is exact, oldest first, never control data, and O(1) amortised.
+final class OutputQueueTests: XCTestCase {
+    func drain(_ q: inout OutputQueue) -> [UInt8] {
+        var written: [UInt8] = []
+        while !q.isEmpty {
+            let n = q.withIOVecs(max: 3) { iov, count -> Int in
+                var total = 0
+                for k in 0..<count {
+                    let base = iov[k].iov_base!.assumingMemoryBound(to: UInt8.self)
+                    written += UnsafeBufferPointer(start: base, count: iov[k].iov_len)
+                    total += iov[k].iov_len
+                }
+                return total
+            }
+            q.consume(n)
+        }
+        return written
+    }
+
+    func testDropAccountingIsExactUnderALongBurst() {
+        var q = OutputQueue()
+        var appended = 0, kept = 0
+        for i in 0..<100_000 {
+            q.append([UInt8(i % 251), 0, 0, 0], lines: 1)
+            appended += 1
+            if i % 1000 == 0 { q.append([255], lines: 0) }
+            q.dropOldest(downTo: 4000)
+        }
+        let out = drain(&q)
+        kept = out.filter { $0 != 255 }.count / 4
+        XCTAssertEqual(kept + q.droppedTotal, appended)
+        XCTAssertEqual(out.filter { $0 == 255 }.count, 100, "control data is never dropped")
+        XCTAssertEqual(q.byteCount, 0)
+        XCTAssertEqual(q.controlBytes, 0)
+    }
+
+    func testDroppingLooksAtEachChunkOnce() {
+        // A cursor makes each chunk examined at most once: O(1) amortised per append.
+        var q = OutputQueue()
+        for i in 0..<200_000 {
+            q.append([1, 2, 3, 4], lines: 1)
+            if i % 7 == 0 { q.append([9], lines: 0) }
+            q.dropOldest(downTo: 64)
+        }
+        XCTAssertEqual(q.droppedTotal + (q.byteCount - q.controlBytes) / 4, 200_000)
+        XCTAssertLessThanOrEqual(q.dropExaminations, 200_000 + 200_000 / 7 + 1)
     }
 }

@@ -13,6 +13,9 @@ public struct Limits: Sendable, Equatable {
     public var maxHeaderFields = 100
     /// Largest request body docktail accepts (it only ever needs small ones). Larger → 413.
     public var maxRequestBodyBytes = 64 * 1024
+    /// Largest HTTP response docktail builds (a static file or a container list); with it, a
+    /// client that never reads its answers is closed instead of queued without end.
+    public var maxResponseBytes = 8 * 1024 * 1024
     /// A client must finish its request head within this many seconds (slowloris defence).
     public var headerTimeoutSeconds: Double = 10
     /// Idle keep-alive HTTP connections are closed after this many seconds.

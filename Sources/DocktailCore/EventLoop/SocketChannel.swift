@@ -11,12 +11,16 @@ public protocol SocketChannelHandler: AnyObject {
     func channelReadEOF(_ channel: SocketChannel)
     /// The output queue emptied after a write had to wait.
     func channelDrained(_ channel: SocketChannel)
+    /// The queue fell to the budget's low-water mark after passing its high-water mark:
+    /// producers that paused (history reads, pipelined requests) may go on.
+    func channelWritable(_ channel: SocketChannel)
     /// The socket is closed; `errno` is set when an error closed it.
     func channelClosed(_ channel: SocketChannel, errno: Int32?)
 }
 
 extension SocketChannelHandler {
     public func channelDrained(_ channel: SocketChannel) {}
+    public func channelWritable(_ channel: SocketChannel) {}
     public func channelReadEOF(_ channel: SocketChannel) { channel.close() }
 }
 
@@ -25,6 +29,12 @@ extension SocketChannelHandler {
 /// Reads come through a read source. Writes go out at once; only when the kernel says EAGAIN
 /// is a write source armed, and it is cancelled as soon as the queue drains (an armed write
 /// source on a writable socket would fire continuously).
+///
+/// Backpressure is one mechanism, the `OutputBudget`: past its high-water mark the channel
+/// stops reading and drops the oldest queued log lines (counted exactly, announced before the
+/// next line through `dropAnnouncement`); at its low-water mark it reads again; past its hard
+/// limit of undroppable data it closes. Closing after a flush has a deadline: a peer that takes
+/// nothing for `closeTimeout` seconds is cut.
 public final class SocketChannel: @unchecked Sendable {
     // Invariant: all mutable state below is confined to `loop.queue`.
     public let fd: Int32
@@ -37,11 +47,22 @@ public final class SocketChannel: @unchecked Sendable {
     private var readSource: DispatchSourceRead?
     private var writeSource: DispatchSourceWrite?
     private var readSuspended = false
+    /// Why reading is paused: the owner (a request in flight) and/or the output budget.
+    private var ownerPaused = false
+    private var budgetPaused = false
     /// Sources whose cancel handler has not run yet; the fd is closed when it reaches 0.
     private var liveSources = 0
     private var output = OutputQueue()
-    /// Bytes of droppable data queued before old lines are discarded.
-    public var outputLimit = Int.max
+    public var budget = OutputBudget.unlimited
+    /// The frame that tells the client how many lines it missed (nil or empty: none is sent;
+    /// the count still goes to `onDropped`).
+    public var dropAnnouncement: ((Int) -> [UInt8]?)?
+    /// Lines dropped, as they are dropped (metrics).
+    public var onDropped: ((Int) -> Void)?
+    /// A close after flush gives up after this many seconds without write progress.
+    public var closeTimeout: Double = 5
+    /// The budget's hard limit closed the channel.
+    public private(set) var closedForBudget = false
     /// Monotonic time the output queue last made progress (or was empty).
     public private(set) var lastWriteProgress = MonotonicClock.now()
     public private(set) var bytesWritten: UInt64 = 0
@@ -70,15 +91,23 @@ public final class SocketChannel: @unchecked Sendable {
     }
 
     public func pauseReading() {
-        guard let s = readSource, !readSuspended else { return }
-        readSuspended = true
-        s.suspend()
+        ownerPaused = true
+        updateReading()
     }
 
     public func resumeReading() {
-        guard let s = readSource, readSuspended else { return }
-        readSuspended = false
-        s.resume()
+        ownerPaused = false
+        updateReading()
+    }
+
+    /// Whether the queue is under its high-water mark (producers should wait otherwise).
+    public var isWritable: Bool { output.byteCount <= budget.highWater }
+
+    private func updateReading() {
+        guard let s = readSource else { return }
+        let pause = ownerPaused || budgetPaused
+        if pause && !readSuspended { readSuspended = true; s.suspend() }
+        else if !pause && readSuspended { readSuspended = false; s.resume() }
     }
 
     private func readReady() {
@@ -108,6 +137,8 @@ public final class SocketChannel: @unchecked Sendable {
     public func write(_ bytes: [UInt8], lines: Int = 0) {
         loop.assertInLoop()
         guard case .open = state, !bytes.isEmpty else { return }
+        // The client learns of lost lines before the next line it gets.
+        if lines > 0 && output.unannouncedDrops > 0 { announceDrops() }
         if output.isEmpty {
             let n = bytes.withUnsafeBytes { raw in Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL)) }
             if n == bytes.count {
@@ -117,24 +148,40 @@ public final class SocketChannel: @unchecked Sendable {
             if n < 0 {
                 let e = errno
                 guard e == EAGAIN || e == EINTR else { closeNow(errno: e); return }
-                output.append(bytes, lines: lines, limit: outputLimit)
+                output.append(bytes, lines: lines)
             } else {
                 bytesWritten += UInt64(n)
-                output.append(bytes, lines: 0, limit: outputLimit) // partly on the wire: never dropped
+                output.append(bytes, lines: 0) // partly on the wire: never dropped
                 output.consume(n)
             }
             lastWriteProgress = MonotonicClock.now()
             armWriteSource()
         } else {
-            output.append(bytes, lines: lines, limit: outputLimit)
+            output.append(bytes, lines: lines)
         }
+        enforceBudget()
+    }
+
+    private func enforceBudget() {
+        guard output.byteCount > budget.highWater else { return }
+        let dropped = output.dropOldest(downTo: budget.highWater)
+        if dropped > 0 { onDropped?(dropped) }
+        if !budgetPaused { budgetPaused = true; updateReading() }
+        if output.controlBytes > budget.hardLimit {
+            // Undroppable data the peer does not take: it cannot be kept, and cannot be dropped.
+            closedForBudget = true
+            closeNow(errno: nil)
+        }
+    }
+
+    private func announceDrops() {
+        let n = output.takeUnannouncedDrops()
+        guard n > 0, let frame = dropAnnouncement?(n), !frame.isEmpty else { return }
+        output.append(frame, lines: 0)
     }
 
     /// Lines dropped under backpressure over the channel's life.
     public var droppedLinesTotal: Int { output.droppedTotal }
-
-    /// Lines dropped under backpressure since last asked.
-    public func takeDroppedLines() -> Int { output.takeDroppedLines() }
 
     private func armWriteSource() {
         guard writeSource == nil else { return }
@@ -157,6 +204,7 @@ public final class SocketChannel: @unchecked Sendable {
                 output.consume(n)
                 bytesWritten += UInt64(n)
                 lastWriteProgress = MonotonicClock.now()
+                if budgetPaused && output.byteCount <= budget.lowWater { becameWritable() }
             } else {
                 let e = errno
                 if n < 0 && (e == EAGAIN || e == EINTR) { return }
@@ -167,13 +215,38 @@ public final class SocketChannel: @unchecked Sendable {
         writeSource?.cancel()
         writeSource = nil
         if case .closingAfterFlush = state { closeNow(errno: nil); return }
+        if budgetPaused { becameWritable() }
+        guard case .open = state else { return }
         handler?.channelDrained(self)
     }
 
-    /// Closes once queued output is written (a bounded wait is the caller's business).
+    private func becameWritable() {
+        budgetPaused = false
+        guard case .open = state else { return }
+        updateReading()
+        if output.unannouncedDrops > 0 {
+            announceDrops()
+            if writeSource == nil && !output.isEmpty { armWriteSource() }
+        }
+        handler?.channelWritable(self)
+    }
+
+    /// Closes once queued output is written, or when the peer takes nothing for `closeTimeout`.
     public func closeAfterFlush() {
         guard case .open = state else { return }
-        if output.isEmpty { closeNow(errno: nil) } else { state = .closingAfterFlush; shutdownRead() }
+        if output.isEmpty { closeNow(errno: nil); return }
+        state = .closingAfterFlush
+        lastWriteProgress = MonotonicClock.now()
+        shutdownRead()
+        scheduleFlushDeadline()
+    }
+
+    private func scheduleFlushDeadline() {
+        loop.schedule(after: closeTimeout) { [weak self] in
+            guard let self, case .closingAfterFlush = self.state else { return }
+            if MonotonicClock.now() - self.lastWriteProgress >= self.closeTimeout { self.closeNow(errno: nil) }
+            else { self.scheduleFlushDeadline() }
+        }
     }
 
     private func shutdownRead() {

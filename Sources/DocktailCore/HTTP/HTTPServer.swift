@@ -25,6 +25,15 @@ public final class HTTPServer: @unchecked Sendable {
     private let acceptQueue = DispatchQueue(label: "docktail.accept")
     private var acceptSources: [DispatchSourceRead] = []
     private let limiter: ConnectionLimiter
+    /// Out of file descriptors: accepting pauses until this time (acceptQueue only).
+    private var acceptPausedUntil = 0.0
+    /// Sources suspended by the fd back-off; kept until resumed (a suspended source must not be released).
+    private var suspendedAcceptSources: [DispatchSourceRead] = []
+    private var lastFDWarning = -Double.infinity
+    /// Refused connections still being answered (each holds an fd for up to a second).
+    private let lingeringRejects = ManagedAtomicCounter()
+    /// At most this many refused connections are answered at once; past it they are closed at once.
+    static let maxLingeringRejects = 256
 
     public init(group: EventLoopGroup, router: Router, limits: Limits, metrics: ServerMetrics, allowedOrigins: [String] = [],
                 allowedHosts: HostAllowlist = HostAllowlist(names: []), logger: Logger) {
@@ -56,12 +65,24 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func acceptAll(_ listenFD: Int32) {
+        if MonotonicClock.now() < acceptPausedUntil { return }
         while true {
             let fd = accept(listenFD, nil, nil)
             if fd < 0 {
                 let e = errno
                 if e == EINTR || e == ECONNABORTED { continue }
-                if e == EMFILE || e == ENFILE { logger.warning("accept: out of file descriptors") }
+                if e == EMFILE || e == ENFILE {
+                    // The pending connection stays in the backlog and the source would fire at
+                    // once again: back off instead of spinning, and say so once per interval.
+                    let now = MonotonicClock.now()
+                    acceptPausedUntil = now + 0.25
+                    if now - lastFDWarning > 10 {
+                        lastFDWarning = now
+                        logger.warning("accept: out of file descriptors; pausing accepts", metadata: ["open": "\(limiter.total)"])
+                    }
+                    metrics.rejected()
+                    suspendAccepting(for: 0.25)
+                }
                 return
             }
             Sockets.setNonBlocking(fd)
@@ -71,8 +92,15 @@ public final class HTTPServer: @unchecked Sendable {
             let peer = SocketAddress.peerName(of: fd)
             guard limiter.acquire(peer) else {
                 metrics.rejected()
+                guard lingeringRejects.increment() <= Self.maxLingeringRejects else {
+                    // A flood of refused connections: no answer, no held fd.
+                    lingeringRejects.decrement()
+                    Glibc.close(fd)
+                    continue
+                }
                 let loop = group.next()
-                loop.execute { RejectedConnection(fd: fd, loop: loop).start() }
+                let counter = lingeringRejects
+                loop.execute { RejectedConnection(fd: fd, loop: loop, onClose: { counter.decrement() }).start() }
                 continue
             }
             metrics.connectionOpened()
@@ -84,6 +112,19 @@ public final class HTTPServer: @unchecked Sendable {
                 channel.onClose.append { [self] in released(peer: peer) }
                 connection.start()
             }
+        }
+    }
+
+    /// Stops the accept sources for a while (file descriptors ran out).
+    private func suspendAccepting(for seconds: Double) {
+        // The closure keeps the sources: a source must be resumed before it is released, even
+        // when shutdown cancelled it meanwhile.
+        let sources = acceptSources
+        for s in sources { s.suspend() }
+        suspendedAcceptSources = sources
+        acceptQueue.asyncAfter(deadline: .now() + seconds) { [self] in
+            for s in suspendedAcceptSources { s.resume() }
+            suspendedAcceptSources = []
         }
     }
 
@@ -110,8 +151,9 @@ private final class RejectedConnection: SocketChannelHandler, @unchecked Sendabl
     // Invariant: confined to the channel's loop.
     let channel: SocketChannel
 
-    init(fd: Int32, loop: EventLoop) {
+    init(fd: Int32, loop: EventLoop, onClose: @escaping () -> Void) {
         channel = SocketChannel(fd: fd, loop: loop)
+        channel.onClose.append(onClose)
     }
 
     func start() {
@@ -124,6 +166,17 @@ private final class RejectedConnection: SocketChannelHandler, @unchecked Sendabl
 
     func channelRead(_ channel: SocketChannel, _ bytes: UnsafeRawBufferPointer) {}
     func channelClosed(_ channel: SocketChannel, errno: Int32?) {}
+}
+
+/// A counter shared across queues.
+final class ManagedAtomicCounter: @unchecked Sendable {
+    // Invariant: `value` under `lock`.
+    private let lock = NSLock()
+    private var value = 0
+
+    @discardableResult
+    func increment() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+    func decrement() { lock.lock(); value -= 1; lock.unlock() }
 }
 
 /// Global and per-address connection caps (0 = unlimited).

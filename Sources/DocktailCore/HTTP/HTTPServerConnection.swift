@@ -1,6 +1,9 @@
 /// One client connection speaking HTTP/1.1 until it upgrades to WebSocket. Requests are answered
 /// one at a time and in order: while a handler works (possibly asking an engine), reading pauses
-/// and pipelined requests wait in the parser.
+/// and pipelined requests wait in the parser; while the client does not read its answers (the
+/// output budget is over its high-water mark), the next request waits too. Every waiting state
+/// has a deadline: the request head from its first byte (empty lines included), keep-alive from
+/// the last complete request, closing from the channel's `closeTimeout`.
 final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unchecked Sendable {
     // Invariant: confined to `channel.loop.queue`.
     private enum State {
@@ -17,7 +20,10 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
     private unowned let server: HTTPServer
     private var parser: HTTPRequestParser
     private var state = State.reading(partialSince: nil)
+    /// When the last complete request was answered (keep-alive is refreshed by nothing else).
     private var lastActivity = MonotonicClock.now()
+    /// A `processBuffered` is scheduled (answers never recurse into the next request).
+    private var processScheduled = false
     /// The client finished sending (half-close) while a request was in flight.
     private var peerFinished = false
 
@@ -25,6 +31,10 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
         self.channel = channel
         self.server = server
         self.parser = HTTPRequestParser(limits: server.limits)
+        // Answers are small and undroppable: the budget only bounds a client that never reads.
+        channel.budget = OutputBudget(highWater: 256 * 1024, lowWater: 64 * 1024,
+                                      hardLimit: 256 * 1024 + server.limits.maxResponseBytes)
+        channel.closeTimeout = server.limits.closeTimeoutSeconds
     }
 
     func start() {
@@ -34,10 +44,14 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
     }
 
     func channelRead(_ channel: SocketChannel, _ bytes: UnsafeRawBufferPointer) {
-        lastActivity = MonotonicClock.now()
         parser.append(bytes)
-        if case .reading(nil) = state, parser.hasPartialRequest { state = .reading(partialSince: lastActivity) }
+        // The head's deadline runs from its first byte (a CRLF before the request line counts).
+        if case .reading(nil) = state, !bytes.isEmpty { state = .reading(partialSince: MonotonicClock.now()) }
         processBuffered()
+    }
+
+    func channelWritable(_ channel: SocketChannel) {
+        if case .reading = state { scheduleProcessing() }
     }
 
     func channelReadEOF(_ channel: SocketChannel) {
@@ -46,9 +60,11 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
         channel.closeAfterFlush()
     }
 
-    /// Parses and dispatches requests until one is in flight or bytes run out.
+    /// Parses and dispatches requests until one is in flight, bytes run out, or the client has
+    /// not read enough of its answers.
     private func processBuffered() {
         while case .reading = state {
+            guard channel.isWritable else { return } // resumed by `channelWritable`
             let request: HTTPRequest?
             do {
                 request = try parser.next()
@@ -60,7 +76,6 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
             }
             guard let request else {
                 if parser.takeContinueRequest() { channel.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
-                if case .reading = state, !parser.hasPartialRequest { state = .reading(partialSince: nil) }
                 return
             }
             state = .responding
@@ -142,7 +157,18 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
         lastActivity = MonotonicClock.now()
         state = .reading(partialSince: parser.hasPartialRequest ? lastActivity : nil)
         channel.resumeReading()
-        processBuffered()
+        // The next pipelined request is taken on a later turn of the loop: a handler that
+        // answers at once never recurses into the next request.
+        scheduleProcessing()
+    }
+
+    private func scheduleProcessing() {
+        guard !processScheduled else { return }
+        processScheduled = true
+        channel.loop.execute { [self] in
+            processScheduled = false
+            processBuffered()
+        }
     }
 
     private func sendAndClose(_ response: HTTPResponse) {

@@ -36,9 +36,6 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
     /// Whether the history read serves a catch-up (then the hub takes over after it).
     private var joinHubAfter = false
 
-    /// History above this many queued bytes pauses the engine read.
-    private static let highWater = 1024 * 1024
-
     init(loop: EventLoop, query: LogQuery, info: ContainerInfo, hostName: String, client: DockerClient,
          registry: LogHubRegistry, limits: Limits, metrics: ServerMetrics) {
         self.loop = loop
@@ -58,6 +55,11 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
 
     func webSocketDidOpen(_ connection: WebSocketConnection) {
         ws = connection
+        // Lines lost to backpressure are announced in order, before the next line (JSON only).
+        let json = isJSON
+        connection.channel.dropAnnouncement = { n in
+            json ? Self.eventFrame(.object([("event", .string("dropped")), ("count", .int(Int64(n)))])) : nil
+        }
         metrics.subscriberAdded()
         sendEvent(.object([("event", .string("subscribed")), ("id", .string(info.id)), ("name", .string(info.name)),
                            ("host", .string(hostName)), ("tty", .bool(info.tty)), ("state", .string(info.state))]))
@@ -71,11 +73,8 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    func webSocketDidDrain(_ connection: WebSocketConnection, droppedLines: Int) {
+    func webSocketBecameWritable(_ connection: WebSocketConnection) {
         if case .fetching(let fetch, _) = mode { fetch.resume() }
-        if droppedLines > 0 {
-            sendEvent(.object([("event", .string("dropped")), ("count", .int(Int64(droppedLines)))]))
-        }
     }
 
     func webSocketDidClose(_ connection: WebSocketConnection) {
@@ -252,7 +251,8 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
             skipBefore = done ? nil : (skip.mark, seen)
         }
         sendHistory(lines)
-        if ws.channel.queuedBytes > Self.highWater { fetch.pause() }
+        // The one backpressure mechanism: history waits while the client is over its budget.
+        if !ws.channel.isWritable { fetch.pause() }
     }
 
     /// History is never dropped: it goes out as control-class data, and the engine read pauses

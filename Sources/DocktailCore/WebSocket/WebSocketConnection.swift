@@ -5,24 +5,28 @@ public protocol WebSocketHandler: AnyObject {
     func webSocketDidOpen(_ connection: WebSocketConnection)
     /// A complete text or binary message from the client.
     func webSocket(_ connection: WebSocketConnection, didReceive message: WebSocketMessage)
-    /// The output queue drained; `droppedLines` were lost to backpressure since the last call.
-    func webSocketDidDrain(_ connection: WebSocketConnection, droppedLines: Int)
+    /// The output queue fell back under its budget's low-water mark: paused producers may go on.
+    func webSocketBecameWritable(_ connection: WebSocketConnection)
     func webSocketDidClose(_ connection: WebSocketConnection)
 }
 
 extension WebSocketHandler {
     public func webSocket(_ connection: WebSocketConnection, didReceive message: WebSocketMessage) {}
-    public func webSocketDidDrain(_ connection: WebSocketConnection, droppedLines: Int) {}
+    public func webSocketBecameWritable(_ connection: WebSocketConnection) {}
 }
 
 /// An upgraded connection: frames in, frames out, the close handshake and keepalive
 /// (RFC 6455 §5.5, §7). Lives on its channel's loop.
 public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable, @unchecked Sendable {
     // Invariant: all state is confined to `channel.loop.queue`.
-    public enum State {
+    public enum State: Equatable {
         case open
-        /// We sent a close frame at `since` and wait for the peer's (§7.1.2), at most `Limits.closeTimeoutSeconds`.
-        case closeSent(since: Double)
+        /// Our close frame waits behind queued data (a slow reader of a long history). It is
+        /// never cut short while the reader makes progress; one that takes nothing for
+        /// `Limits.stalledClientSeconds` is closed.
+        case closeQueued
+        /// Our close frame reached the socket; the peer's must arrive by `deadline` (§7.1.2).
+        case closeSent(deadline: Double)
         case closed
     }
 
@@ -47,7 +51,9 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
         self.limits = limits
         self.metrics = metrics
         self.decoder = WebSocketMessageDecoder(maxMessageBytes: limits.maxClientMessageBytes)
-        channel.outputLimit = limits.clientBufferBytes
+        channel.budget = OutputBudget(highWater: limits.clientBufferBytes)
+        channel.closeTimeout = limits.closeTimeoutSeconds
+        channel.onDropped = { [metrics] n in metrics?.dropped(n) }
     }
 
     public var loop: EventLoop { channel.loop }
@@ -72,11 +78,8 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
     @discardableResult
     public func send(encodedFrames: [UInt8], lines: Int = 0, countMetrics: Bool = true) -> Bool {
         guard case .open = state else { return false }
-        let droppedBefore = channel.droppedLinesTotal
         channel.write(encodedFrames, lines: lines)
         if countMetrics { metrics?.framesOut(lines > 0 ? lines : 1, bytes: encodedFrames.count) }
-        let dropped = channel.droppedLinesTotal - droppedBefore
-        if dropped > 0 { metrics?.dropped(dropped) }
         return true
     }
 
@@ -88,7 +91,7 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
     public func close(code: UInt16, reason: String = "") {
         guard case .open = state else { return }
         channel.write(WebSocketFrameEncoder.close(code: code, reason: reason))
-        state = .closeSent(since: MonotonicClock.now())
+        state = channel.hasQueuedOutput ? .closeQueued : .closeSent(deadline: MonotonicClock.now() + limits.closeTimeoutSeconds)
     }
 
     /// Fails the connection (§7.1.7): a close frame with `code`, then the TCP connection goes.
@@ -128,6 +131,10 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
             case .closeSent:
                 state = .closed
                 channel.close()
+            case .closeQueued:
+                // Both sides said close; ours still has to reach the peer.
+                state = .closed
+                channel.closeAfterFlush()
             case .closed:
                 break
             }
@@ -145,8 +152,11 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
     }
 
     public func channelDrained(_ channel: SocketChannel) {
-        let dropped = channel.takeDroppedLines()
-        handler?.webSocketDidDrain(self, droppedLines: dropped)
+        if case .closeQueued = state { state = .closeSent(deadline: MonotonicClock.now() + limits.closeTimeoutSeconds) }
+    }
+
+    public func channelWritable(_ channel: SocketChannel) {
+        if case .open = state { handler?.webSocketBecameWritable(self) }
     }
 
     public func channelClosed(_ channel: SocketChannel, errno: Int32?) {
@@ -162,8 +172,10 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
 
     public func tick(now: Double) {
         switch state {
-        case .closeSent(let since):
-            if now - since > limits.closeTimeoutSeconds { state = .closed; channel.close() }
+        case .closeSent(let deadline):
+            if now > deadline { state = .closed; channel.close() }
+        case .closeQueued:
+            if now - channel.lastWriteProgress > limits.stalledClientSeconds { state = .closed; channel.close() }
         case .open:
             if channel.hasQueuedOutput && now - channel.lastWriteProgress > limits.stalledClientSeconds {
                 // A reader that makes no progress is closed (policy violation); its queue is cut.
