@@ -117,7 +117,9 @@ public struct HTTPResponseParser: Sendable {
         while let last = lines.last, last.isEmpty { lines.removeLast() }
         guard let statusLine = lines.first else { throw .malformedStatusLine }
         let parts = statusLine.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: false)
+        // status-code = 3DIGIT (RFC 9112 §4): `Int("-04")` would read a sign.
         guard parts.count >= 2, parts[0].starts(with: Array("HTTP/1.".utf8)), parts[1].count == 3,
+              parts[1].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
               let status = Int(String(decoding: parts[1], as: UTF8.self)) else { throw .malformedStatusLine }
         var headers = HTTPHeaders()
         for line in lines.dropFirst() {

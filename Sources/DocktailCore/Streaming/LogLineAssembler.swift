@@ -47,7 +47,7 @@ public struct LogLineAssembler: Sendable {
                     emit(LogLine(timestamp: timestamp, timestampText: timestampText, stream: stream, text: text))
                 } else {
                     emit(LogLine(timestamp: timestamp, timestampText: timestampText, stream: stream,
-                                 text: UTF8Validator.repaired(Array(text))))
+                                 text: bounded(UTF8Validator.repaired(Array(text)))))
                 }
             } else {
                 append(slot: slot, timestamp: timestamp, timestampText: timestampText, piece: piece)
@@ -83,11 +83,20 @@ public struct LogLineAssembler: Sendable {
             while cut > 0 && cut > text.count - 4 && text[cut - 1] & 0xC0 == 0x80 { cut -= 1 }
             if cut > 0 && text[cut - 1] >= 0xC0 { cut -= 1 }
             text.removeSubrange(cut...)
-            text = UTF8Validator.repaired(text) + Self.truncationMarker
+            text = bounded(UTF8Validator.repaired(text), alreadyCut: true)
         } else {
-            text = UTF8Validator.repaired(text)
+            text = bounded(UTF8Validator.repaired(text))
         }
         emit(LogLine(timestamp: p.timestamp, timestampText: p.timestampText, stream: stream, text: text))
+    }
+
+    /// Repairing invalid UTF-8 turns each bad byte into U+FFFD (three bytes): cut the result back
+    /// to `maxLineBytes` on a scalar boundary, with the marker, so a line's size stays bounded.
+    private func bounded(_ text: [UInt8], alreadyCut: Bool = false) -> [UInt8] {
+        guard text.count > maxLineBytes else { return alreadyCut ? text + Self.truncationMarker : text }
+        var cut = maxLineBytes
+        while cut > 0 && text[cut] & 0xC0 == 0x80 { cut -= 1 }
+        return Array(text[..<cut]) + Self.truncationMarker
     }
 
     /// The stream ended: a last line without a newline is delivered.
