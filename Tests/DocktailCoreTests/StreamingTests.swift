@@ -12,20 +12,20 @@ final class StreamingTests: XCTestCase {
                      line(4, .stderr, "e4"), line(7, .stdout, "o7")]
         // History ended at stdout (6, first of two lines stamped 6) and stderr (3).
         var filter = LogStreamDecoder.Position(stdout: .init(timestamp: 6, count: 1), stderr: .init(timestamp: 3, count: 1))
-        let out = LogHub.filterJoin(lines, query: LogQuery(), filter: &filter)
+        let out = LogFanOut<LogSubscription>.filterJoin(lines, query: LogQuery(), filter: &filter)
         XCTAssertEqual(out.map(\.textString), ["o6b", "e4", "o7"])
         XCTAssertNil(filter.stdout)
         XCTAssertNil(filter.stderr)
         // A filter that the batch has not passed yet stays for the next batch.
         var pending = LogStreamDecoder.Position(stdout: .init(timestamp: 9, count: 1))
-        XCTAssertEqual(LogHub.filterJoin(lines, query: LogQuery(), filter: &pending).map(\.textString), ["e3", "e4"])
+        XCTAssertEqual(LogFanOut<LogSubscription>.filterJoin(lines, query: LogQuery(), filter: &pending).map(\.textString), ["e3", "e4"])
         XCTAssertEqual(pending.stdout, .init(timestamp: 9, count: 1))
         // Stream selection and `since` apply too.
         var q = LogQuery()
         q.stderr = false
         q.since = Timestamp(nanoseconds: 6)
         var none = LogStreamDecoder.Position()
-        XCTAssertEqual(LogHub.filterJoin(lines, query: q, filter: &none).map(\.textString), ["o6a", "o6b", "o7"])
+        XCTAssertEqual(LogFanOut<LogSubscription>.filterJoin(lines, query: q, filter: &none).map(\.textString), ["o6a", "o6b", "o7"])
     }
 
     /// Under backpressure the oldest log lines go first; control frames and a frame already

@@ -219,7 +219,7 @@ public final class DocktailServer: @unchecked Sendable {
     }
 
     private func engineEvent(host: String, _ e: EngineMonitor.EngineEvent) {
-        registry.containerEvent(host: host, id: e.id, action: e.action, exitCode: e.exitCode)
+        registry.containerEvent(host: host, id: e.id, action: e.action, exitCode: e.exitCode, time: e.time)
         guard ["create", "start", "die", "destroy", "rename", "stop", "restart", "pause", "unpause"].contains(e.action) else { return }
         guard access.isVisible(name: e.name, labels: e.labels) else { return }
         var fields: [(String, JSONValue)] = [("type", .string("container")), ("action", .string(e.action)), ("id", .string(e.id)),

@@ -42,6 +42,11 @@ public struct Limits: Sendable, Equatable {
     public var maxLineBytes = 1024 * 1024
     /// Recent lines kept per watched container for new subscribers.
     public var ringLines = 1000
+    /// Bytes of recent lines kept per watched container (lines may be up to `maxLineBytes`).
+    public var ringBytes = 4 * 1024 * 1024
+    /// Bytes of live lines kept for one subscriber while it reads older history itself; past it
+    /// the oldest go and the subscriber is told how many (`dropped`).
+    public var catchUpBytes = 8 * 1024 * 1024
     /// Bytes of lines one `tail=N` request may hold while it finds where its last N lines begin;
     /// past it docktail streams them from the engine instead (see `LogTailLocator`).
     public var historyBufferBytes = 8 * 1024 * 1024

@@ -9,6 +9,8 @@ public struct ContainerInfo: Sendable, Equatable {
     public var state: String
     public var status: String
     public var running: Bool
+    /// The engine is between two runs of a restart policy (it reports `Running` too then).
+    public var restarting = false
     public var exitCode: Int
     public var created: Int64
     public var startedAt: String
@@ -30,6 +32,7 @@ public struct ContainerInfo: Sendable, Equatable {
             state: state["Status"] as? String ?? "unknown",
             status: state["Status"] as? String ?? "",
             running: state["Running"] as? Bool ?? false,
+            restarting: state["Restarting"] as? Bool ?? false,
             exitCode: (state["ExitCode"] as? NSNumber)?.intValue ?? 0,
             created: (DockerTimestamp.parse(createdText) ?? 0) / 1_000_000_000,
             startedAt: state["StartedAt"] as? String ?? "",
@@ -49,6 +52,7 @@ public struct ContainerInfo: Sendable, Equatable {
             state: state,
             status: obj["Status"] as? String ?? "",
             running: state == "running",
+            restarting: state == "restarting",
             exitCode: 0,
             created: (obj["Created"] as? NSNumber)?.int64Value ?? 0,
             startedAt: "",

@@ -20,6 +20,9 @@ final class EngineMonitor: DockerResponseHandler, @unchecked Sendable {
     private let lock = NSLock()
     private var up = false
     private var stopped = false
+    /// Time of the last event seen: a reconnect asks for what came after it (`since`), so a
+    /// restart during an outage is not missed.
+    private var lastEventTime: Int64?
 
     struct EngineEvent: Sendable {
         let action: String
@@ -52,7 +55,9 @@ final class EngineMonitor: DockerResponseHandler, @unchecked Sendable {
         buffer = []
         let filters = #"{"type":["container"]}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         client.resetVersion()
-        connection = client.stream("/events?filters=\(filters)", on: loop, handler: self)
+        var path = "/events?filters=\(filters)"
+        if let last = lastEventTime { path += "&since=\(DockerTimestamp.engineParameter(last + 1))" }
+        connection = client.stream(path, on: loop, handler: self)
     }
 
     func dockerResponseHead(_ head: HTTPResponseParser.Head) {
@@ -69,7 +74,10 @@ final class EngineMonitor: DockerResponseHandler, @unchecked Sendable {
         while let nl = buffer.firstIndex(of: 0x0A) {
             let line = Array(buffer[..<nl])
             buffer.removeSubrange(...nl)
-            if let e = Self.parse(line) { onEvent?(e) }
+            if let e = Self.parse(line) {
+                lastEventTime = max(lastEventTime ?? e.time, e.time)
+                onEvent?(e)
+            }
         }
         if buffer.count > 1024 * 1024 { buffer = [] }
     }

@@ -1,40 +1,12 @@
 import Logging
 
-/// The one upstream log stream of one container, shared by all its subscribers. Lives on one
-/// loop: it decodes each line once, encodes each frame variant once, and sends the same bytes
-/// to every subscriber (one hop per subscriber loop per batch).
-///
-/// It keeps a ring of recent lines for new subscribers and follows the container through its
-/// life: `end` when it stops (after re-reading the tail, since engines drop a final line that
-/// has no newline), `restart` and a resumed stream when it starts again, `removed` when it is
-/// destroyed, and a resumed stream with no gap or duplicate after an engine outage.
-final class LogHub: DockerResponseHandler, @unchecked Sendable {
-    // Invariant: every var is confined to `loop.queue`.
-    enum State {
-        case idle
-        /// Step 1 of attaching: the recent history (`follow=0`, `tail=ring size`).
-        case loadingHistory
-        /// Step 2: the live stream (`follow=1`, `since` the last entry).
-        case following
-        /// The live stream ended: re-reading the tail and checking the container.
-        case finishing
-        case stopped(exitCode: Int)
-        /// The engine failed; a retry is scheduled.
-        case waitingRetry
-        case removed
-        case closed
-    }
-
-    private struct Subscriber {
-        let subscription: LogSubscription
-        /// Lines kept while the subscriber reads older history from the engine.
-        var catchUp: [LogLine]?
-        var catchUpDropped = 0
-        /// After a catch-up: live lines at or before these marks were in the subscriber's history
-        /// already (its own read may have run ahead of this hub's stream).
-        var joinFilter: LogStreamDecoder.Position?
-    }
-
+/// The one upstream log stream of one container, shared by all its subscribers: a thin driver.
+/// `LogUpstreamStateMachine` decides what to ask the engine and when; `LogFanOut` decides what
+/// each subscriber gets; this class performs their actions (engine requests, timers, hops to
+/// subscriber loops) and decodes the stream. It lives on one loop; each line is decoded once and
+/// each frame variant encoded once for every subscriber.
+final class LogHub: @unchecked Sendable {
+    // Invariant: every var is confined to `loop.queue` (asserted at each entry point).
     let id: String
     let key: String
     let loop: EventLoop
@@ -44,21 +16,23 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
     private let metrics: ServerMetrics
     private let logger: Logger
     private(set) var info: ContainerInfo
-    private(set) var state = State.idle
-    private var ring: LogRing
-    /// True when the ring holds the container's whole log.
-    private var ringComplete = false
-    private var subscribers: [ObjectIdentifier: Subscriber] = [:]
+    private(set) var machine: LogUpstreamStateMachine
+    private var fanOut: LogFanOut<LogSubscription>
+    /// Subscribers that arrived before the ring was loaded.
     private var waiting: [LogSubscription] = []
+    private var ringReady = false
     private var decoder: LogStreamDecoder
     private var position = LogStreamDecoder.Position()
     private var connection: DockerHTTPConnection?
+    /// Callbacks of a stream that was replaced or closed carry an older generation and are ignored.
+    private var streamGeneration = 0
     private var status = 0
-    private var streamCounted = false
-    private var generation = 0
-    private var retryDelay = 0.5
-    private var lastDieExitCode: Int?
-    private var announcedOutage = false
+    /// Lines decoded from the current socket read, published together when it is done.
+    private var batch: [LogLine] = []
+    /// Previews of an unfinished line: one check per `previewInterval` while one is pending.
+    private var previewScheduled = false
+    private var previewedBytes = -1
+    static let previewInterval = 0.5
 
     init(info: ContainerInfo, key: String, loop: EventLoop, client: DockerClient, registry: LogHubRegistry,
          limits: Limits, metrics: ServerMetrics, logger: Logger) {
@@ -71,287 +45,213 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         self.limits = limits
         self.metrics = metrics
         self.logger = logger
-        self.ring = LogRing(capacity: limits.ringLines)
+        self.machine = LogUpstreamStateMachine(linger: limits.upstreamLingerSeconds)
+        self.fanOut = LogFanOut(ringLines: limits.ringLines, ringBytes: limits.ringBytes, catchUpBytes: limits.catchUpBytes)
         self.decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes)
     }
+
+    var subscriberCount: Int { fanOut.count + waiting.count }
 
     // MARK: subscribers
 
     func subscribe(_ s: LogSubscription) {
         loop.assertInLoop()
-        generation += 1 // cancels a pending linger close
-        switch state {
-        case .idle:
-            waiting.append(s)
-            attach(first: true)
-        case .loadingHistory:
-            waiting.append(s)
-        case .removed, .closed:
+        switch machine.state {
+        case .closed:
+            // Lingered out between the registry lookup and this hop: the subscriber asks again.
+            s.loop.execute { s.hubClosed() }
+            return
+        case .removed:
             let frame = Self.removedFrame
             s.loop.execute { s.containerRemoved(frame: frame) }
+            return
         default:
-            serve(s)
+            break
         }
+        handle(.subscribed)
+        if ringReady { deliver([(s, fanOut.serve(s))]) } else { waiting.append(s) }
     }
 
     func unsubscribe(_ s: LogSubscription) {
         loop.assertInLoop()
-        subscribers.removeValue(forKey: ObjectIdentifier(s))
+        fanOut.remove(s)
         waiting.removeAll { $0 === s }
-        guard subscribers.isEmpty && waiting.isEmpty else { return }
-        generation += 1
-        let g = generation
-        loop.schedule(after: limits.upstreamLingerSeconds) { [self] in
-            guard g == generation, subscribers.isEmpty, waiting.isEmpty else { return }
-            shutDown()
-        }
-    }
-
-    private func shutDown() {
-        state = .closed
-        closeUpstream()
-        registry.remove(self)
-        logger.info("upstream closed", metadata: ["container": "\(info.name)"])
-    }
-
-    /// Sends the initial lines to a new subscriber: from the ring when it covers the request,
-    /// else the subscriber reads history itself and joins later (`completeCatchUp`).
-    private func serve(_ s: LogSubscription) {
-        let q = s.query
-        let lines = ring.lines
-        let selected = lines.filter { q.selects($0) && (q.since == nil || $0.timestamp >= q.since!.nanoseconds) }
-        // The ring covers the request when it holds the whole log, when its oldest line is older
-        // than `since` (then every line since is in it), or when it has `tail` selected lines.
-        var covered = ringComplete
-        if !covered {
-            if let since = q.since {
-                // (with a second of margin: stdout and stderr stamps may interleave slightly out of order)
-                // (`since` is at least the epoch, so the subtraction cannot overflow)
-                covered = ring.oldest.map { $0.timestamp < since.nanoseconds - 1_000_000_000 } ?? false
-            } else if let tail = q.tail {
-                covered = selected.count >= tail
-            }
-        }
-        if covered {
-            var initial = selected
-            if let tail = q.tail, initial.count > tail { initial = Array(initial.suffix(tail)) }
-            subscribers[ObjectIdentifier(s)] = Subscriber(subscription: s, catchUp: nil)
-            let stopped = stoppedEvent()
-            let first = initial
-            s.loop.execute {
-                s.deliverOwn(first)
-                if let stopped { s.sendEvent(stopped) }
-            }
-        } else {
-            subscribers[ObjectIdentifier(s)] = Subscriber(subscription: s, catchUp: lines)
-            s.loop.execute { s.startCatchUp() }
-        }
+        if fanOut.isEmpty && waiting.isEmpty { handle(.lastSubscriberLeft) }
     }
 
     /// The subscriber has sent its history up to `after` (per stream); send it what came since.
     func completeCatchUp(_ s: LogSubscription, after: LogStreamDecoder.Position) {
         loop.assertInLoop()
-        guard var entry = subscribers[ObjectIdentifier(s)], let buffered = entry.catchUp else { return }
-        var filter = after
-        let out = Self.filterJoin(buffered, query: s.query, filter: &filter)
-        let dropped = entry.catchUpDropped
-        logger.debug("catch-up joined", metadata: ["container": "\(info.name)", "buffered": "\(buffered.count)", "delivered": "\(out.count)"])
-        entry.catchUp = nil
-        entry.joinFilter = filter.stdout == nil && filter.stderr == nil ? nil : filter
-        subscribers[ObjectIdentifier(s)] = entry
-        let stopped = stoppedEvent()
-        s.loop.execute {
-            s.deliverOwn(out)
-            if dropped > 0 { s.sendEvent(.object([("event", .string("dropped")), ("count", .int(Int64(dropped)))])) }
-            if let stopped { s.sendEvent(stopped) }
+        deliver([(s, fanOut.completeCatchUp(s, after: after))])
+    }
+
+    // MARK: engine events (from the registry)
+
+    func handleEvent(action: String, exitCode: Int?, time: Int64) {
+        loop.assertInLoop()
+        switch action {
+        case "start": handle(.engineStarted(time: time))
+        case "die": handle(.engineDied(exitCode: exitCode, time: time))
+        case "destroy": handle(.engineDestroyed)
+        default: break
         }
     }
 
-    /// Lines after the join point, per stream. A stream's mark is cleared at its first newer
-    /// line, so the filter ends as soon as the hub has caught up with the subscriber's history.
-    static func filterJoin(_ lines: [LogLine], query q: LogQuery, filter: inout LogStreamDecoder.Position) -> [LogLine] {
-        var out: [LogLine] = []
-        var counts: [LogStream: (Int64, Int)] = [:]
-        for line in lines where q.selects(line) {
-            if let since = q.since, line.timestamp < since.nanoseconds { continue }
-            if let mark = filter[line.stream] {
-                let n: Int
-                if let c = counts[line.stream], c.0 == line.timestamp { n = c.1 + 1 } else { n = 1 }
-                counts[line.stream] = (line.timestamp, n)
-                if mark.covers(line.timestamp, n) { continue }
-                filter[line.stream] = nil
-            }
-            out.append(line)
-        }
-        return out
+    /// The engine is reachable again: retry now rather than after the backoff.
+    func engineBack() {
+        loop.assertInLoop()
+        handle(.engineBack)
     }
 
-    private func stoppedEvent() -> JSONValue? {
-        if case .stopped(let code) = state { return .object([("event", .string("end")), ("exitCode", .int(Int64(code)))]) }
-        return nil
+    // MARK: the state machine's actions
+
+    private func handle(_ event: LogUpstreamStateMachine.Event) {
+        machine.now = MonotonicClock.wallNanoseconds()
+        let actions = machine.handle(event)
+        for action in actions { perform(action) }
+        if case .stopped(let code, _) = machine.state { fanOut.stoppedExitCode = code } else { fanOut.stoppedExitCode = nil }
     }
 
-    /// Sends an event to every subscriber, encoded once.
-    private func broadcast(_ event: JSONValue) {
-        let frame = LogSubscription.eventFrame(event)
-        for entry in subscribers.values {
-            let s = entry.subscription
-            s.loop.execute { s.sendEvent(frame: frame) }
-        }
-    }
-
-    private static let removedFrame = LogSubscription.eventFrame(.object([("event", .string("removed"))]))
-
-    // MARK: lines
-
-    /// Puts a batch in the ring and sends it to every subscriber, each variant encoded once.
-    private func publish(_ lines: [LogLine]) {
-        guard !lines.isEmpty else { return }
-        metrics.lines(in: lines.count)
-        for line in lines { ring.append(line) }
-        if ring.evicted > 0 { ringComplete = false }
-        // Each variant (encoding × stream selection) is encoded once; subscribers point at theirs.
-        var variantIndex: [DeliveryKey: Int] = [:]
-        var variants: [(bytes: [UInt8], lines: Int)] = []
-        var byLoop: [Int: (EventLoop, [(LogSubscription, Int)])] = [:]
-        for (oid, var entry) in subscribers {
-            if entry.catchUp != nil {
-                entry.catchUp!.append(contentsOf: lines)
-                let bound = max(limits.ringLines * 10, 10_000)
-                if entry.catchUp!.count > bound {
-                    let extra = entry.catchUp!.count - bound
-                    entry.catchUp!.removeFirst(extra)
-                    entry.catchUpDropped += extra
+    private func perform(_ action: LogUpstreamStateMachine.Action) {
+        switch action {
+        case .inspect:
+            client.inspect(id, on: loop) { [self] result in
+                switch result {
+                case .success(let newInfo):
+                    info = newInfo
+                    handle(.inspected(.success(Self.snapshot(newInfo))))
+                case .failure(.notFound):
+                    handle(.inspected(.failure(.notFound)))
+                case .failure(let e):
+                    handle(.inspected(.failure(.engine(e.publicDescription))))
                 }
-                subscribers[oid] = entry
-                continue
             }
-            let s = entry.subscription
-            if var filter = entry.joinFilter {
-                let own = Self.filterJoin(lines, query: s.query, filter: &filter)
-                entry.joinFilter = filter.stdout == nil && filter.stderr == nil ? nil : filter
-                subscribers[oid] = entry
-                s.loop.execute { s.deliverOwn(own) }
-                continue
-            }
-            let index: Int
-            if let i = variantIndex[s.key] {
-                index = i
+        case .openStream(let kind):
+            openStream(kind)
+        case .closeStream:
+            streamGeneration += 1
+            connection?.close()
+            connection = nil
+        case .serveWaiting:
+            fanOut.ringLoaded(wholeLog: decoder.entryCount < limits.ringLines)
+            ringReady = true
+            let ready = waiting
+            waiting = []
+            deliver(ready.map { ($0, fanOut.serve($0)) })
+        case .marker(let m):
+            fanOut.addMarker(m)
+        case .flushMarkers:
+            deliver(fanOut.flushMarkers())
+        case .announceEngineLost(let why):
+            metrics.engineError()
+            logger.warning("engine lost", metadata: ["engine": "\(client.name)", "container": "\(info.name)", "error": "\(why)"])
+            deliver(fanOut.broadcast(LogFanOut<LogSubscription>.eventFrame(
+                .object([("event", .string("error")), ("message", .string("\(why); reconnecting"))]))))
+        case .scheduleTimer(let after, let token):
+            loop.schedule(after: after) { [self] in handle(.timerFired(token: token)) }
+        case .scheduleLinger(let after, let generation):
+            loop.schedule(after: after) { [self] in handle(.lingerExpired(generation: generation)) }
+        case .upstreamOpen(let open):
+            if open {
+                metrics.upstreamOpened()
+                logger.info("upstream opened", metadata: ["container": "\(info.name)"])
             } else {
-                var out: [UInt8] = []
-                out.reserveCapacity(lines.count * 100)
-                let n = LogFrameEncoder.append(lines, key: s.key, to: &out)
-                index = variants.count
-                variants.append((out, n))
-                variantIndex[s.key] = index
+                metrics.upstreamClosed()
             }
-            if variants[index].lines > 0 { byLoop[s.loop.index, default: (s.loop, [])].1.append((s, index)) }
-        }
-        let shared = variants
-        let metrics = self.metrics
-        for (_, (targetLoop, targets)) in byLoop {
-            targetLoop.execute {
-                var frames = 0, bytes = 0
-                for (s, index) in targets {
-                    let v = shared[index]
-                    if s.deliver(v.bytes, lines: v.lines) { frames += v.lines; bytes += v.bytes.count }
-                }
-                metrics.framesOut(frames, bytes: bytes)
-            }
+        case .removed:
+            let frame = Self.removedFrame
+            for s in fanOut.removeAll() + waiting { s.loop.execute { s.containerRemoved(frame: frame) } }
+            waiting = []
+            registry.remove(self)
+        case .shutDown:
+            registry.remove(self)
+            logger.info("upstream closed", metadata: ["container": "\(info.name)"])
         }
     }
 
-    // MARK: upstream
-
-    /// Attaches to the container: inspect, then history (first time) or resume, then follow.
-    private func attach(first: Bool) {
-        state = first ? .loadingHistory : .finishing
-        client.inspect(id, on: loop) { [self] result in
-            if case .closed = state { return }
-            switch result {
-            case .failure(.notFound):
-                containerRemoved()
-            case .failure(let e):
-                engineFailed(e)
-            case .success(let newInfo):
-                let restarted = !first && newInfo.startedAt != info.startedAt && !info.startedAt.isEmpty
-                info = newInfo
-                if restarted { broadcast(.object([("event", .string("restart"))])) }
-                if first {
-                    loadHistory()
-                } else {
-                    follow()
-                }
-            }
-        }
+    static func snapshot(_ info: ContainerInfo) -> LogUpstreamStateMachine.Snapshot {
+        .init(running: info.running && !info.restarting, restarting: info.restarting,
+              startedAt: DockerTimestamp.parse(info.startedAt), exitCode: info.exitCode)
     }
 
-    private func loadHistory() {
-        state = .loadingHistory
-        decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes)
-        openStream(follow: false, tail: limits.ringLines, since: nil)
-    }
+    private static let removedFrame = LogFanOut<LogSubscription>.eventFrame(.object([("event", .string("removed"))]))
 
-    private func follow() {
-        state = .following
-        decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position)
-        let since = position.resumeTimestamp
-        openStream(follow: true, tail: since == nil ? 0 : nil, since: since)
-        if !streamCounted { streamCounted = true; metrics.upstreamOpened() }
-        logger.info("upstream opened", metadata: ["container": "\(info.name)"])
-    }
+    // MARK: the engine stream
 
-    /// After a followed stream ends the engine may have left out a last line without a newline:
-    /// read the tail once more (`follow=0`, `since` the last entry), then decide.
-    private func rereadTail() {
-        state = .finishing
-        decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position)
-        openStream(follow: false, tail: nil, since: position.resumeTimestamp ?? 0)
-    }
-
-    private func openStream(follow: Bool, tail: Int?, since: Int64?) {
-        let since = since.map(Timestamp.init(clamping:))
+    private func openStream(_ kind: LogUpstreamStateMachine.StreamKind) {
+        streamGeneration += 1
+        connection?.close()
         status = 0
         batch = []
-        logger.debug("upstream request", metadata: ["container": "\(info.name)", "follow": "\(follow)", "tail": "\(tail.map(String.init) ?? "all")"])
-        let q = LogQuery().engineQuery(follow: follow, tail: tail, since: since)
-        connection = client.stream("/containers/\(id)/logs?\(q)", on: loop, handler: self)
+        let query: String
+        switch kind {
+        case .history:
+            decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes)
+            query = LogQuery().engineQuery(follow: false, tail: limits.ringLines, since: nil)
+        case .follow, .tailReread:
+            decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position)
+            // From the last entry delivered; with none (an empty log), from the start, so lines
+            // written between the history read and this one are not lost.
+            let since = Timestamp(clamping: position.resumeTimestamp ?? 0)
+            query = LogQuery().engineQuery(follow: kind == .follow, tail: nil, since: since)
+        }
+        logger.debug("upstream request", metadata: ["container": "\(info.name)", "kind": "\(kind)"])
+        let generation = streamGeneration
+        connection = client.stream("/containers/\(id)/logs?\(query)", on: loop,
+                                   handler: UpstreamResponse(hub: self, generation: generation))
     }
 
-    private func closeUpstream() {
-        connection?.close()
-        connection = nil
-        if streamCounted { streamCounted = false; metrics.upstreamClosed() }
+    fileprivate func responseHead(_ head: HTTPResponseParser.Head, generation: Int) {
+        guard generation == streamGeneration else { return }
+        status = head.status
     }
 
-    func dockerResponseHead(_ head: HTTPResponseParser.Head) { status = head.status }
-
-    /// Lines decoded from the current socket read, published together when it is done.
-    private var batch: [LogLine] = []
-    /// Previews of an unfinished line: one check per `previewInterval` while one is pending.
-    private var previewScheduled = false
-    private var previewedBytes = -1
-    static let previewInterval = 0.5
-
-    func dockerResponseBody(_ bytes: UnsafeRawBufferPointer) {
-        guard status == 200 else { return }
+    fileprivate func responseBody(_ bytes: UnsafeRawBufferPointer, generation: Int) {
+        guard generation == streamGeneration, status == 200 else { return }
         do {
             try decoder.decode(bytes) { batch.append($0) }
         } catch {
+            // A stream docktail cannot frame: drop it; the end handler retries from the position.
             connection?.close()
-            return
         }
     }
 
-    func dockerResponseReadComplete() {
+    fileprivate func responseReadComplete(generation: Int) {
+        guard generation == streamGeneration else { return }
         reportEngineErrors()
         position = decoder.position
         if !batch.isEmpty {
             let lines = batch
             batch = []
-            publish(lines)
+            metrics.lines(in: lines.count)
+            deliver(fanOut.publish(lines))
         }
-        if case .following = state, decoder.pendingBytes > 0, !previewScheduled { schedulePreview() }
+        if case .streaming(.follow) = machine.state, decoder.pendingBytes > 0, !previewScheduled { schedulePreview() }
+    }
+
+    fileprivate func responseEnd(_ error: DockerError?, generation: Int) {
+        guard generation == streamGeneration else { return }
+        connection = nil
+        if error == nil && status == 404 { handle(.streamEnded(.notFound)); return }
+        if let error { handle(.streamEnded(.engine(error.publicDescription))); return }
+        if status != 200 { handle(.streamEnded(.engine("logs request answered \(status)"))); return }
+        var tail = batch
+        batch = []
+        decoder.finish { tail.append($0) }
+        position = decoder.position
+        if !tail.isEmpty {
+            metrics.lines(in: tail.count)
+            deliver(fanOut.publish(tail))
+        }
+        handle(.streamEnded(nil))
+    }
+
+    private func reportEngineErrors() {
+        for message in decoder.takeEngineErrors() {
+            metrics.engineError()
+            logger.warning("engine error in log stream", metadata: ["container": "\(info.name)", "message": "\(message)"])
+            deliver(fanOut.broadcast(LogFanOut<LogSubscription>.eventFrame(.object([("event", .string("error")), ("message", .string(message))]))))
+        }
     }
 
     /// A line without its newline yet (a prompt, a `\r` progress bar, a process that writes in
@@ -362,161 +262,59 @@ final class LogHub: DockerResponseHandler, @unchecked Sendable {
         previewScheduled = true
         loop.schedule(after: Self.previewInterval) { [self] in
             previewScheduled = false
-            guard case .following = state, decoder.pendingBytes > 0 else { previewedBytes = -1; return }
+            guard case .streaming(.follow) = machine.state, decoder.pendingBytes > 0 else { previewedBytes = -1; return }
             if decoder.pendingBytes != previewedBytes {
                 previewedBytes = decoder.pendingBytes
-                publishPreview(decoder.partialLines())
+                let previews = decoder.partialLines()
+                var encoded: [DeliveryKey: [UInt8]] = [:]
+                for s in fanOut.subscribers {
+                    if encoded[s.key] == nil {
+                        var out: [UInt8] = []
+                        _ = LogFrameEncoder.append(previews, key: s.key, to: &out)
+                        encoded[s.key] = out
+                    }
+                    guard let frames = encoded[s.key], !frames.isEmpty else { continue }
+                    s.loop.execute { s.deliverPreview(frames) }
+                }
             }
             schedulePreview()
         }
     }
 
-    private func publishPreview(_ lines: [LogLine]) {
-        var encoded: [DeliveryKey: [UInt8]] = [:]
-        for entry in subscribers.values where entry.catchUp == nil && entry.joinFilter == nil {
-            let s = entry.subscription
-            if encoded[s.key] == nil {
-                var out: [UInt8] = []
-                _ = LogFrameEncoder.append(lines, key: s.key, to: &out)
-                encoded[s.key] = out
-            }
-            guard let frames = encoded[s.key], !frames.isEmpty else { continue }
-            s.loop.execute { s.deliverPreview(frames) }
+    // MARK: delivery
+
+    /// One hop per subscriber loop per batch; frames are counted in bulk for the metrics.
+    private func deliver(_ sends: [(LogSubscription, [LogFanOut<LogSubscription>.Send])]) {
+        guard !sends.isEmpty else { return }
+        if sends.count == 1 {
+            let (s, list) = sends[0]
+            let metrics = self.metrics
+            s.loop.execute { s.perform(list, metrics: metrics) }
+            return
+        }
+        var byLoop: [Int: (EventLoop, [(LogSubscription, [LogFanOut<LogSubscription>.Send])])] = [:]
+        for item in sends { byLoop[item.0.loop.index, default: (item.0.loop, [])].1.append(item) }
+        let metrics = self.metrics
+        for (_, (target, items)) in byLoop {
+            target.execute { for (s, list) in items { s.perform(list, metrics: metrics) } }
         }
     }
+}
 
-    private func reportEngineErrors() {
-        for message in decoder.takeEngineErrors() {
-            metrics.engineError()
-            logger.warning("engine error in log stream", metadata: ["container": "\(info.name)", "message": "\(message)"])
-            broadcast(.object([("event", .string("error")), ("message", .string(message))]))
-        }
+/// Forwards one engine response to its hub with the stream's generation, so callbacks of a
+/// stream the hub already replaced or closed are ignored.
+private final class UpstreamResponse: DockerResponseHandler, @unchecked Sendable {
+    // Invariant: used on the hub's loop only.
+    private weak var hub: LogHub?
+    private let generation: Int
+
+    init(hub: LogHub, generation: Int) {
+        self.hub = hub
+        self.generation = generation
     }
 
-    func dockerResponseEnd(_ error: DockerError?) {
-        connection = nil
-        if case .closed = state { return }
-        if error == nil && status == 404 { containerRemoved(); return }
-        if let error { engineFailed(error); return }
-        if status != 200 { engineFailed(.engineStatus(status, "logs request failed")); return }
-        var tail = batch
-        batch = []
-        decoder.finish { tail.append($0) }
-        position = decoder.position
-        publish(tail)
-        retryDelay = 0.5
-        announcedOutage = false
-        switch state {
-        case .loadingHistory:
-            // The engine's tail counts entries (a line over 16 KiB is several): fewer entries
-            // than asked for is the whole log; otherwise each stream's first line may be the
-            // end of a cut line, and is dropped.
-            let wholeLog = decoder.entryCount < limits.ringLines
-            if !wholeLog { ring.removeFirstLinePerStream() }
-            ringComplete = wholeLog && ring.evicted == 0
-            let ready = waiting
-            waiting = []
-            follow()
-            for s in ready { serve(s) }
-        case .following:
-            rereadTail()
-        case .finishing:
-            checkAfterEnd()
-        default:
-            break
-        }
-    }
-
-    /// The stream is complete: running again (a restart raced us) → follow; else `end`.
-    private func checkAfterEnd() {
-        client.inspect(id, on: loop) { [self] result in
-            if case .closed = state { return }
-            switch result {
-            case .failure(.notFound): containerRemoved()
-            case .failure(let e): engineFailed(e)
-            case .success(let newInfo):
-                let restarted = newInfo.startedAt != info.startedAt
-                if newInfo.running {
-                    if restarted {
-                        broadcast(.object([("event", .string("end")), ("exitCode", .int(Int64(lastDieExitCode ?? 0)))]))
-                        broadcast(.object([("event", .string("restart"))]))
-                    }
-                    info = newInfo
-                    follow()
-                } else {
-                    info = newInfo
-                    state = .stopped(exitCode: newInfo.exitCode)
-                    if streamCounted { streamCounted = false; metrics.upstreamClosed() }
-                    broadcast(.object([("event", .string("end")), ("exitCode", .int(Int64(newInfo.exitCode)))]))
-                }
-            }
-        }
-    }
-
-    private func containerRemoved() {
-        state = .removed
-        closeUpstream()
-        let frame = Self.removedFrame
-        for s in subscribers.values.map(\.subscription) + waiting {
-            s.loop.execute { s.containerRemoved(frame: frame) }
-        }
-        subscribers.removeAll()
-        waiting.removeAll()
-        registry.remove(self)
-    }
-
-    private func engineFailed(_ error: DockerError) {
-        metrics.engineError()
-        if streamCounted { streamCounted = false; metrics.upstreamClosed() }
-        let first: Bool
-        if case .loadingHistory = state { first = true } else { first = false }
-        state = .waitingRetry
-        if !announcedOutage {
-            announcedOutage = true
-            logger.warning("engine lost", metadata: ["engine": "\(client.name)", "container": "\(info.name)", "error": "\(error)"])
-            broadcast(.object([("event", .string("error")), ("message", .string("\(error.publicDescription); reconnecting"))]))
-        }
-        let delay = retryDelay
-        retryDelay = min(retryDelay * 2, 10)
-        loop.schedule(after: delay) { [self] in
-            guard case .waitingRetry = state else { return }
-            attach(first: first && position.resumeTimestamp == nil)
-        }
-    }
-
-    // MARK: engine events
-
-    func handleEvent(action: String, exitCode: Int?) {
-        loop.assertInLoop()
-        switch action {
-        case "die":
-            lastDieExitCode = exitCode
-        case "start":
-            switch state {
-            case .stopped:
-                broadcast(.object([("event", .string("restart"))]))
-                client.inspect(id, on: loop) { [self] result in
-                    if case .success(let newInfo) = result { info = newInfo }
-                    follow()
-                }
-            default:
-                break
-            }
-        case "destroy":
-            containerRemoved()
-        default:
-            break
-        }
-    }
-
-    /// The engine is reachable again: retry now rather than after the backoff.
-    func engineBack() {
-        loop.assertInLoop()
-        if case .waitingRetry = state {
-            retryDelay = 0.5
-            attach(first: position.resumeTimestamp == nil && ring.count == 0)
-        }
-    }
-
-    var subscriberCount: Int { subscribers.count + waiting.count }
+    func dockerResponseHead(_ head: HTTPResponseParser.Head) { hub?.responseHead(head, generation: generation) }
+    func dockerResponseBody(_ bytes: UnsafeRawBufferPointer) { hub?.responseBody(bytes, generation: generation) }
+    func dockerResponseReadComplete() { hub?.responseReadComplete(generation: generation) }
+    func dockerResponseEnd(_ error: DockerError?) { hub?.responseEnd(error, generation: generation) }
 }

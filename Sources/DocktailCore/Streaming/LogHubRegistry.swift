@@ -42,8 +42,8 @@ final class LogHubRegistry: @unchecked Sendable {
         return hubs.values.filter { $0.client.name == host }
     }
 
-    func containerEvent(host: String, id: String, action: String, exitCode: Int?) {
-        for h in hubs(host: host, id: id) { h.loop.execute { h.handleEvent(action: action, exitCode: exitCode) } }
+    func containerEvent(host: String, id: String, action: String, exitCode: Int?, time: Int64) {
+        for h in hubs(host: host, id: id) { h.loop.execute { h.handleEvent(action: action, exitCode: exitCode, time: time) } }
     }
 
     func engineBack(host: String) {

@@ -1,8 +1,9 @@
 /// One WebSocket client watching one container's log (`/logs/{ref}`), on the client's loop.
 ///
-/// With `follow=1` and no `until` it joins the container's shared `LogHub`; otherwise it reads
-/// its own history from the engine and closes with 1000 at the end.
-final class LogSubscription: WebSocketHandler, @unchecked Sendable {
+/// With `follow=1` (and any `until` still in the future) it joins the container's shared
+/// `LogHub`, and ends at `until` if one is given; otherwise it reads its own history from the
+/// engine and closes with 1000 at the end.
+final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked Sendable {
     // Invariant: confined to `loop.queue` (the WebSocket's loop).
     enum Mode {
         case starting
@@ -35,6 +36,8 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
     private var skipBefore: (mark: LogTailLocator.StartMark, seen: Int)?
     /// Whether the history read serves a catch-up (then the hub takes over after it).
     private var joinHubAfter = false
+    /// Times a closed hub was replaced (a race with its linger shutdown); bounded.
+    private var hubLookups = 0
 
     init(loop: EventLoop, query: LogQuery, info: ContainerInfo, hostName: String, client: DockerClient,
          registry: LogHubRegistry, limits: Limits, metrics: ServerMetrics) {
@@ -63,14 +66,38 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
         metrics.subscriberAdded()
         sendEvent(.object([("event", .string("subscribed")), ("id", .string(info.id)), ("name", .string(info.name)),
                            ("host", .string(hostName)), ("tty", .bool(info.tty)), ("state", .string(info.state))]))
-        if query.follow && query.until == nil {
-            let hub = registry.hub(for: info, client: client, preferredLoop: loop)
-            self.hub = hub
-            mode = .live
-            hub.loop.execute { hub.subscribe(self) }
+        let now = Timestamp.now()
+        if query.follow && (query.until.map { $0 > now } ?? true) {
+            joinHub()
+            if let until = query.until {
+                // Nothing may arrive after `until`: end at that moment (lines stamped after it
+                // that arrive earlier are cut by the hub).
+                let seconds = Double(until.nanoseconds - now.nanoseconds) / 1e9
+                loop.schedule(after: seconds) { [weak self] in
+                    self?.close(code: WebSocketCloseCode.normalClosure.rawValue, reason: "until reached")
+                }
+            }
         } else {
             startHistory(joinHubAfter: false)
         }
+    }
+
+    private func joinHub() {
+        hubLookups += 1
+        let hub = registry.hub(for: info, client: client, preferredLoop: loop)
+        self.hub = hub
+        mode = .live
+        hub.loop.execute { hub.subscribe(self) }
+    }
+
+    /// The hub lingered out between the registry lookup and the subscription: take a new one.
+    func hubClosed() {
+        guard ws != nil, case .live = mode else { return }
+        guard hubLookups < 5 else {
+            close(code: WebSocketCloseCode.tryAgainLater.rawValue, reason: "upstream unavailable")
+            return
+        }
+        joinHub()
     }
 
     func webSocketBecameWritable(_ connection: WebSocketConnection) {
@@ -88,12 +115,26 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
 
     // MARK: from the hub (already hopped onto `loop`)
 
-    /// Live or ring lines, encoded once by the hub for every subscriber with this key.
-    /// Returns whether the frames were queued (the hub counts them in bulk for the metrics).
-    @discardableResult
-    func deliver(_ frames: [UInt8], lines: Int) -> Bool {
-        guard lines > 0, let ws else { return false }
-        return ws.send(encodedFrames: frames, lines: lines, countMetrics: false)
+    /// What the hub's fan-out decided for this subscriber, in order.
+    func perform(_ sends: [LogFanOut<LogSubscription>.Send], metrics: ServerMetrics) {
+        guard let ws else { return }
+        var frames = 0, bytes = 0
+        for send in sends {
+            switch send {
+            case .frames(let encoded, let lines):
+                // Shared by every subscriber of this variant; counted in bulk below.
+                if ws.send(encodedFrames: encoded, lines: lines, countMetrics: false) { frames += lines; bytes += encoded.count }
+            case .own(let lines):
+                deliverOwn(lines)
+            case .event(let frame):
+                sendEvent(frame: frame)
+            case .startCatchUp:
+                startCatchUp()
+            case .finish:
+                close(code: WebSocketCloseCode.normalClosure.rawValue, reason: "until reached")
+            }
+        }
+        if frames > 0 { metrics.framesOut(frames, bytes: bytes) }
     }
 
     /// A preview of an unfinished line: skipped when the client is behind (the finished line
@@ -141,6 +182,8 @@ final class LogSubscription: WebSocketHandler, @unchecked Sendable {
     /// The hub's ring does not cover this request: read the history from the engine, then
     /// ask the hub for what came after it.
     func startCatchUp() {
+        // A client that already left costs no history read.
+        guard ws != nil, case .live = mode else { return }
         startHistory(joinHubAfter: true)
     }
 

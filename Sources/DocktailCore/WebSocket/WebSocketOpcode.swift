@@ -21,6 +21,8 @@ public enum WebSocketCloseCode: UInt16, Sendable {
     case policyViolation = 1008
     case messageTooBig = 1009
     case internalError = 1011
+    /// §7.4.1 registry (IANA): the server is overloaded or a dependency is unavailable; retry later.
+    case tryAgainLater = 1013
 
     /// Whether a peer may send `code` in a close frame (RFC 6455 §7.4.1–7.4.2).
     /// 1005, 1006 and 1015 are never sent on the wire; 1004 is reserved; 1016–2999 are unassigned
