@@ -53,7 +53,7 @@ public struct Configuration: Sendable, Equatable {
 
     static let knownKeys: Set<String> = ["listen", "engines", "publicDir", "defaultTail", "ringLines", "maxLineBytes",
         "clientBufferBytes", "clientMessageBytes", "timeouts", "maxConnections", "maxConnectionsPerAddress",
-        "allowedOrigins", "allowedHosts", "warnOpenAccess", "historyBufferBytes", "auth", "visibility", "logLevel", "loops", "$comment"]
+        "allowedOrigins", "allowedHosts", "warnOpenAccess", "historyBufferBytes", "ringBytes", "catchUpBytes", "auth", "visibility", "logLevel", "loops", "$comment"]
     static let timeoutKeys: Set<String> = ["header", "keepAlive", "close", "ping", "pong", "stalledClient",
         "engineConnect", "engineRequest", "upstreamLinger"]
 
@@ -125,6 +125,8 @@ public struct Configuration: Sendable, Equatable {
             c.warnOpenAccess = b
         }
         if let v = root["historyBufferBytes"] { c.limits.historyBufferBytes = try int(v, "historyBufferBytes", min: 65536) }
+        if let v = root["ringBytes"] { c.limits.ringBytes = try int(v, "ringBytes", min: 65536) }
+        if let v = root["catchUpBytes"] { c.limits.catchUpBytes = try int(v, "catchUpBytes", min: 65536) }
         if let v = root["logLevel"] {
             let level = try string(v, "logLevel")
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {

@@ -25,14 +25,19 @@ public final class DocktailServer: @unchecked Sendable {
         let loops = configuration.loops > 0 ? configuration.loops : ProcessInfo.processInfo.activeProcessorCount
         self.group = EventLoopGroup(count: loops)
         let limits = configuration.limits
-        self.clients = configuration.engines.map { DockerClient(name: $0.name, endpoint: DockerEndpoint(url: $0.url)!, limits: limits, logger: logger) }
+        let metrics = self.metrics
+        self.clients = configuration.engines.map {
+            let client = DockerClient(name: $0.name, endpoint: DockerEndpoint(url: $0.url)!, limits: limits, logger: logger)
+            client.onRequest = { metrics.engineRequest() }
+            return client
+        }
         self.registry = LogHubRegistry(group: group, limits: configuration.limits, metrics: metrics, logger: logger)
         self.access = AccessControl(tokens: configuration.tokens, labels: configuration.visibilityLabels, namePatterns: configuration.visibilityNames)
         self.files = StaticFileServer(root: configuration.publicDir)
         // The hosts of the listen addresses are names docktail answers to as well.
         let listenHosts = configuration.listen.compactMap { HostAllowlist.hostPart($0)?.host }
         self.allowedHosts = HostAllowlist(names: configuration.allowedHosts + listenHosts)
-        let firstLoop = group.loops[0], metrics = self.metrics
+        let firstLoop = group.loops[0]
         self.monitors = clients.map { EngineMonitor(client: $0, loop: firstLoop, logger: logger, metrics: metrics) }
         var html = HTTPHeaders()
         let frameAncestors = (["'self'"] + configuration.allowedOrigins.filter { $0 != "*" }).joined(separator: " ")

@@ -13,6 +13,7 @@ public final class ServerMetrics: Sendable {
     let framesOut = Atomic<Int>(0)
     let bytesOut = Atomic<Int>(0)
     let linesDropped = Atomic<Int>(0)
+    let engineRequests = Atomic<Int>(0)
     let engineErrors = Atomic<Int>(0)
     let httpRequests = Atomic<Int>(0)
     let rejectedConnections = Atomic<Int>(0)
@@ -31,6 +32,7 @@ public final class ServerMetrics: Sendable {
     public func framesOut(_ n: Int, bytes: Int) { framesOut.add(n, ordering: .relaxed); bytesOut.add(bytes, ordering: .relaxed) }
     public func dropped(_ n: Int) { linesDropped.add(n, ordering: .relaxed) }
     public func engineError() { engineErrors.add(1, ordering: .relaxed) }
+    public func engineRequest() { engineRequests.add(1, ordering: .relaxed) }
     public func request() { httpRequests.add(1, ordering: .relaxed) }
     public func rejected() { rejectedConnections.add(1, ordering: .relaxed) }
 
@@ -48,6 +50,7 @@ public final class ServerMetrics: Sendable {
         metric("websockets", "gauge", "Open WebSocket connections.", webSockets.load(ordering: .relaxed))
         metric("subscribers", "gauge", "WebSocket clients subscribed to a container log stream.", subscribers.load(ordering: .relaxed))
         metric("upstream_streams", "gauge", "Followed log streams open towards engines.", upstreams.load(ordering: .relaxed))
+        metric("engine_requests_total", "counter", "Requests sent to engines (calls and streams).", engineRequests.load(ordering: .relaxed))
         metric("upstream_streams_opened_total", "counter", "Followed log streams opened towards engines.", upstreamsOpened.load(ordering: .relaxed))
         metric("lines_in_total", "counter", "Log lines decoded from engines.", linesIn.load(ordering: .relaxed))
         metric("frames_out_total", "counter", "WebSocket messages queued to clients.", framesOut.load(ordering: .relaxed))

@@ -14,6 +14,8 @@ public struct ContainerInfo: Sendable, Equatable {
     public var exitCode: Int
     public var created: Int64
     public var startedAt: String
+    /// When the last run ended (the previous run's end while a new one runs).
+    public var finishedAt = ""
     public var labels: [String: String]
 
     /// From `GET /containers/{ref}/json`.
@@ -36,6 +38,7 @@ public struct ContainerInfo: Sendable, Equatable {
             exitCode: (state["ExitCode"] as? NSNumber)?.intValue ?? 0,
             created: (DockerTimestamp.parse(createdText) ?? 0) / 1_000_000_000,
             startedAt: state["StartedAt"] as? String ?? "",
+            finishedAt: state["FinishedAt"] as? String ?? "",
             labels: config["Labels"] as? [String: String] ?? [:])
     }
 

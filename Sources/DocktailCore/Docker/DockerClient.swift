@@ -14,6 +14,8 @@ public final class DockerClient: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [Int: [DockerHTTPConnection]] = [:]
     private var apiVersionValue: String?
+    /// Called for every request sent to the engine (metrics; set before use).
+    public var onRequest: (@Sendable () -> Void)?
     /// Highest API version docktail speaks; the engine's own is used when lower.
     public static let maxAPIVersion = "1.45"
     /// Oldest API version docktail is tested with.
@@ -42,6 +44,7 @@ public final class DockerClient: @unchecked Sendable {
     public func get(_ path: String, on loop: EventLoop, completion: @escaping (Result<(Int, [UInt8]), DockerError>) -> Void) {
         loop.assertInLoop()
         let collector = BufferingResponse(limit: limits.engineMaxBodyBytes, completion: completion)
+        onRequest?()
         let send: (DockerHTTPConnection) -> Void = { [self] connection in
             collector.onEnd = { [self] in if connection.reusable { putIdle(connection) } }
             connection.get(path, keepAlive: true, handler: collector)
@@ -155,6 +158,7 @@ public final class DockerClient: @unchecked Sendable {
     /// Opens a dedicated connection for a streamed response (logs, events). The handler gets
     /// the head, the body pieces and the end; the returned connection can pause or close it.
     public func stream(_ path: String, on loop: EventLoop, handler: DockerResponseHandler) -> DockerHTTPConnection {
+        onRequest?()
         let connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, maxHeadBytes: limits.engineMaxHeaderBytes)
         withVersion(on: loop) { [self] result in
             switch result {

@@ -41,6 +41,9 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
         var catchUpBytes = 0
         /// Markers met while dropping the catch-up's oldest lines.
         var keptMarkers: [LogUpstreamStateMachine.Marker] = []
+        /// Stamps of the lines dropped from the catch-up, per stream (index = raw value - 1): at
+        /// the join, those the subscriber's own history covered are not counted as missed.
+        var droppedStamps: [[Int64]] = [[], []]
         var catchUpDropped = 0
         /// After a catch-up: live lines at or before these marks were in its history already.
         var joinFilter: LogStreamDecoder.Position?
@@ -134,9 +137,9 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
             if let stopped = stoppedFrame { sends.append(.event(stopped)) }
             return sends
         }
-        var entry = Entry(subscriber: s, catchUp: [])
-        appendCatchUp(&entry, Array(lines))
-        entries[ObjectIdentifier(s)] = entry
+        // The ring's lines are in the engine's log before the subscriber asks for its history, so
+        // its history covers them: the buffer starts with what comes next.
+        entries[ObjectIdentifier(s)] = Entry(subscriber: s, catchUp: [])
         return [.startCatchUp]
     }
 
@@ -146,8 +149,19 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
         guard var entry = entries[ObjectIdentifier(s)], let buffered = entry.catchUp else { return [] }
         var filter = after
         var sends: [Send] = []
-        if entry.catchUpDropped > 0 {
-            sends.append(.event(Self.eventFrame(.object([("event", .string("dropped")), ("count", .int(Int64(entry.catchUpDropped)))]))))
+        // Lines dropped from the buffer that the subscriber's history did not cover: missed.
+        var missed = 0
+        for stream in [LogStream.stdout, .stderr] {
+            let stamps = entry.droppedStamps[Int(stream.rawValue) - 1]
+            guard let mark = after[stream] else { missed += stamps.count; continue }
+            var sameStamp = 0
+            for ts in stamps {
+                if ts == mark.timestamp { sameStamp += 1 }
+                if !mark.covers(ts, ts == mark.timestamp ? sameStamp : 1) { missed += 1 }
+            }
+        }
+        if missed > 0 {
+            sends.append(.event(Self.eventFrame(.object([("event", .string("dropped")), ("count", .int(Int64(missed)))]))))
         }
         for m in entry.keptMarkers { sends.append(.event(Self.markerFrame(m))) }
         var run: [LogLine] = []
@@ -165,6 +179,7 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
         if !own.isEmpty { sends.append(.own(own)) }
         entry.catchUp = nil
         entry.keptMarkers = []
+        entry.droppedStamps = [[], []]
         entry.catchUpHead = 0
         entry.catchUpBytes = 0
         entry.catchUpDropped = 0
@@ -196,13 +211,40 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
 
     // MARK: lines and markers
 
-    mutating func addMarker(_ m: LogUpstreamStateMachine.Marker) { pendingMarkers.append(m) }
+    mutating func addMarker(_ m: LogUpstreamStateMachine.Marker) {
+        pendingMarkers.append(m)
+        switch m {
+        case .end(_, let t): endedAt = t
+        case .restart: endedAt = nil
+        }
+    }
+
+    /// Time of the last `end` with no `restart` after it: the run shown has ended.
+    private var endedAt: Int64?
+    /// Restarts put in because a line of a new run came before its event.
+    private var synthesizedRestarts: [Int64] = []
+    /// A line stamped this long after a run's end belongs to a later run (the copier of a dying
+    /// run may stamp its last lines a moment after the `die`).
+    static var newRunMargin: Int64 { 1_000_000_000 }
+
+    mutating func takeSynthesizedRestarts() -> [Int64] {
+        defer { synthesizedRestarts = [] }
+        return synthesizedRestarts
+    }
 
     /// Every pending marker goes out now (the lines before them were all published).
     mutating func flushMarkers() -> [(Subscriber, [Send])] {
         guard !pendingMarkers.isEmpty else { return [] }
         let markers = pendingMarkers
         pendingMarkers = []
+        return distribute(segments: [.markers(markers)])
+    }
+
+    /// The markers up to and including the last pending `restart` go out now.
+    mutating func flushMarkersThroughRestart() -> [(Subscriber, [Send])] {
+        guard let cut = pendingMarkers.lastIndex(where: { if case .restart = $0 { return true }; return false }) else { return [] }
+        let markers = Array(pendingMarkers[...cut])
+        pendingMarkers.removeFirst(cut + 1)
         return distribute(segments: [.markers(markers)])
     }
 
@@ -223,6 +265,13 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
         var segments: [Segment] = []
         var start = 0
         for i in lines.indices {
+            // A line of a run no event announced yet (the engine's events come on another
+            // connection): it gets its `restart` now; the machine ignores the late event.
+            if let ended = endedAt, lines[i].timestamp > ended + Self.newRunMargin,
+               restartIndex(before: lines[i].timestamp) == nil {
+                addMarker(.restart(time: lines[i].timestamp))
+                synthesizedRestarts.append(lines[i].timestamp)
+            }
             guard let cut = restartIndex(before: lines[i].timestamp) else { continue }
             if start < i { segments.append(.lines(Array(lines[start..<i]))) }
             segments.append(.markers(Array(pendingMarkers[...cut])))
@@ -305,6 +354,21 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
         return out
     }
 
+    /// Most lines one catch-up may drop (8 bytes of stamp each); past it the subscriber is too
+    /// far behind to be told exactly what it missed, and is closed instead (`Send.finish` is not
+    /// used: the driver closes with 1008).
+    static var maxCatchUpDrops: Int { 1 << 18 }
+
+    /// Subscribers whose catch-up dropped more than `maxCatchUpDrops` lines.
+    mutating func takeHopelessCatchUps() -> [Subscriber] {
+        var out: [Subscriber] = []
+        for (oid, e) in entries where e.catchUpDropped > Self.maxCatchUpDrops {
+            out.append(e.subscriber)
+            entries.removeValue(forKey: oid)
+        }
+        return out
+    }
+
     /// Appends the subscriber's lines to its catch-up buffer; past its byte budget the oldest
     /// lines go (counted exactly). A head index makes dropping O(1) amortised per line; a marker
     /// met while dropping is kept aside (the lines around it are gone, its order among markers is not).
@@ -319,6 +383,7 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
             case .line(let l):
                 entry.catchUpBytes -= l.storage.count
                 entry.catchUpDropped += 1
+                entry.droppedStamps[Int(l.stream.rawValue) - 1].append(l.timestamp)
             case .marker(let m):
                 entry.keptMarkers.append(m)
             }

@@ -142,6 +142,8 @@ final class LogHub: @unchecked Sendable {
             fanOut.addMarker(m)
         case .flushMarkers:
             deliver(fanOut.flushMarkers())
+        case .flushMarkersThroughRestart:
+            deliver(fanOut.flushMarkersThroughRestart())
         case .announceEngineLost(let why):
             metrics.engineError()
             logger.warning("engine lost", metadata: ["engine": "\(client.name)", "container": "\(info.name)", "error": "\(why)"])
@@ -171,7 +173,8 @@ final class LogHub: @unchecked Sendable {
 
     static func snapshot(_ info: ContainerInfo) -> LogUpstreamStateMachine.Snapshot {
         .init(running: info.running && !info.restarting, restarting: info.restarting,
-              startedAt: DockerTimestamp.parse(info.startedAt), exitCode: info.exitCode)
+              startedAt: DockerTimestamp.parse(info.startedAt), exitCode: info.exitCode,
+              finishedAt: DockerTimestamp.parse(info.finishedAt))
     }
 
     private static let removedFrame = LogFanOut<LogSubscription>.eventFrame(.object([("event", .string("removed"))]))
@@ -193,7 +196,9 @@ final class LogHub: @unchecked Sendable {
             // From the last entry delivered; with none (an empty log), from the start, so lines
             // written between the history read and this one are not lost.
             let since = Timestamp(clamping: position.resumeTimestamp ?? 0)
-            query = LogQuery().engineQuery(follow: kind == .follow, tail: nil, since: since)
+            var until: Timestamp?
+            if case .tailReread(let u?) = kind { until = Timestamp(clamping: max(u, since.nanoseconds)) }
+            query = LogQuery().engineQuery(follow: kind == .follow, tail: nil, since: since, until: until)
         }
         logger.debug("upstream request", metadata: ["container": "\(info.name)", "kind": "\(kind)"])
         let generation = streamGeneration
@@ -224,7 +229,7 @@ final class LogHub: @unchecked Sendable {
             let lines = batch
             batch = []
             metrics.lines(in: lines.count)
-            deliver(fanOut.publish(lines))
+            publish(lines)
         }
         if case .streaming(.follow) = machine.state, decoder.pendingBytes > 0, !previewScheduled { schedulePreview() }
     }
@@ -241,9 +246,18 @@ final class LogHub: @unchecked Sendable {
         position = decoder.position
         if !tail.isEmpty {
             metrics.lines(in: tail.count)
-            deliver(fanOut.publish(tail))
+            publish(tail)
         }
         handle(.streamEnded(nil))
+    }
+
+    private func publish(_ lines: [LogLine]) {
+        deliver(fanOut.publish(lines))
+        for time in fanOut.takeSynthesizedRestarts() { handle(.restartSeenInLog(time: time)) }
+        for s in fanOut.takeHopelessCatchUps() {
+            s.loop.execute { s.close(code: WebSocketCloseCode.policyViolation.rawValue, reason: "client too slow") }
+        }
+        if fanOut.isEmpty && waiting.isEmpty, machine.hasSubscribers { handle(.lastSubscriberLeft) }
     }
 
     private func reportEngineErrors() {

@@ -5,9 +5,9 @@
 /// A container's life as the hub follows it:
 ///
 ///     idle ─subscribe→ inspecting(attach) ─→ streaming(history) ─end→ streaming(follow)
-///       streaming(follow) ─end→ streaming(tailReread) ─end→ inspecting(afterEnd)
-///       inspecting(afterEnd) ─running, new run→ streaming(follow)
-///                           ─stopped or restarting→ stopped ─start event / recheck→ inspecting(afterStart) ─→ streaming(follow)
+///       streaming(follow) ─end→ inspecting(afterEnd) ─→ [awaitingEvents(deadline)] ─→ streaming(tailReread)
+///       streaming(tailReread) ─end→ streaming(follow) (same or new run) | stopped (exited or restarting)
+///       stopped ─start event / recheck→ inspecting(afterStart) ─→ streaming(follow)
 ///       any engine failure → waitingRetry(attempt) ─timer / engine back→ inspecting(attach)
 ///       404 or destroy → removed;  last subscriber gone for the linger time → closed
 ///
@@ -17,8 +17,12 @@
 ///
 /// Lifecycle markers (`end`, `restart`) come from the engine's `die` and `start` events, each
 /// stamped with the engine's time, so the fan-out can place them between the lines of two runs
-/// even when both arrive on one stream. A run whose events were missed (an events outage) gets
-/// its markers from the inspect that reveals it. A crash loop costs a bounded number of engine
+/// even when both arrive on one stream. Events travel on another connection than the log, so
+/// when a run's stream ends the machine first asks the engine (inspect) what happened, then
+/// waits, with a deadline, until the events that explain it have arrived (the events stream is
+/// ordered: the latest `start` implies every earlier event), and only then re-reads the tail,
+/// bounded by the next run's start. A run whose events never come (an events outage) gets its
+/// markers from the inspect when the deadline passes. A crash loop costs a bounded number of engine
 /// requests per restart: `restarting` is not running, so the hub waits for `start` (or a
 /// backed-off recheck) instead of re-following at once.
 struct LogUpstreamStateMachine: Sendable, Equatable {
@@ -30,6 +34,8 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
         /// `State.StartedAt` in nanoseconds (nil when never started or unparseable).
         var startedAt: Int64?
         var exitCode: Int
+        /// `State.FinishedAt` in nanoseconds: when the last run ended.
+        var finishedAt: Int64? = nil
     }
 
     enum Failure: Error, Sendable, Equatable {
@@ -42,9 +48,9 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
         case history
         /// `follow=1` from the current position.
         case follow
-        /// `follow=0` from the current position: the engine may leave out a last line without a
-        /// newline when a followed stream ends.
-        case tailReread
+        /// `follow=0` from the current position up to `until` (the next run's start, when one
+        /// began): the engine may leave out a last line without a newline when a followed stream ends.
+        case tailReread(until: Int64?)
     }
 
     enum InspectPurpose: Sendable, Equatable {
@@ -60,11 +66,23 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
         case idle
         case inspecting(InspectPurpose)
         case streaming(StreamKind)
+        /// Waiting, until `deadline` at the latest, for the events that explain what an inspect saw.
+        case awaitingEvents(EndOfRun)
         /// Not running. `recheck` is set while the engine says "restarting" (a backed-off inspect).
         case stopped(exitCode: Int, restarting: Bool)
         case waitingRetry(attempt: Int)
         case removed
         case closed
+    }
+
+    /// What an inspect after a run's stream found, and what follows the tail re-read.
+    enum EndOfRun: Sendable, Equatable {
+        /// Running a new run that started at `startedAt`.
+        case newRun(startedAt: Int64)
+        /// Still the same run (the engine ended its stream anyway).
+        case sameRun
+        /// Not running (`restarting`: between two runs of a restart policy).
+        case stopped(exitCode: Int, finishedAt: Int64?, restarting: Bool)
     }
 
     enum Marker: Sendable, Equatable {
@@ -87,6 +105,9 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
         case timerFired(token: Int)
         /// Wall clock, for markers of runs the events missed.
         case now(Int64)
+        /// The fan-out saw a line of a run no event announced yet (stamped after the last end)
+        /// and put a `restart` before it.
+        case restartSeenInLog(time: Int64)
     }
 
     enum Action: Sendable, Equatable {
@@ -98,6 +119,9 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
         case marker(Marker)
         /// Every marker queued so far may go out now (all lines before them were delivered).
         case flushMarkers
+        /// A new run is about to be followed: the markers up to its `restart` go out now; an
+        /// `end` after it (the new run already died) waits for that run's lines.
+        case flushMarkersThroughRestart
         /// Tell subscribers (once per outage) that the engine is lost and being retried.
         case announceEngineLost(String)
         case scheduleTimer(after: Double, token: Int)
@@ -130,6 +154,10 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
     private var restartRecheckAttempt = 0
     /// A `start` event came while a stream or an inspect was in flight.
     private var startPending = false
+    /// What to do once the tail re-read ends.
+    private var afterReread = EndOfRun.sameRun
+    /// How long to wait for the events that explain an inspect.
+    static let eventWait = 2.0
     var linger: Double
     var now: Int64 = 0
 
@@ -173,13 +201,14 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
         case .engineDestroyed:
             return remove()
         case .engineDied(let code, let time):
-            // An event seen twice (a reconnect with `since` repeats the boundary) counts once.
-            guard isActive, time > (lastDieEventTime ?? Int64.min) else { return [] }
+            // An event seen twice (a reconnect with `since` repeats the boundary) counts once;
+            // a late one about an older run than the one shown is ignored.
+            guard isActive, time > (lastDieEventTime ?? Int64.min), time >= (runStartedAt ?? Int64.min) else { return [] }
             lastDieEventTime = time
             lastExitCode = code ?? lastExitCode
-            guard !runEnded else { return [] }
+            guard !runEnded else { return eventArrived() }
             runEnded = true
-            return [.marker(.end(exitCode: code ?? 0, time: time))]
+            return [.marker(.end(exitCode: code ?? 0, time: time))] + eventArrived()
         case .engineStarted(let time):
             guard isActive, time > (lastStartEventTime ?? Int64.min) else { return [] }
             lastStartEventTime = time
@@ -187,16 +216,20 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
             if !runEnded { actions.append(.marker(.end(exitCode: lastExitCode ?? 0, time: time))) }
             actions.append(.marker(.restart(time: time)))
             runEnded = false
-            runStartedAt = time
             followRestarts = 0
+            // An inspect in flight may predate this start: it must not stop the new run.
+            startPending = true
             if case .stopped = state {
                 state = .inspecting(.afterStart)
                 actions.append(.inspect)
-            } else {
-                // An inspect in flight may predate this start: it must not stop the new run.
-                startPending = true
             }
-            return actions
+            return actions + eventArrived()
+        case .restartSeenInLog(let time):
+            guard isActive else { return [] }
+            lastStartEventTime = max(lastStartEventTime ?? time, time)
+            runStartedAt = max(runStartedAt ?? time, time)
+            runEnded = false
+            return []
         case .engineBack:
             switch state {
             case .waitingRetry:
@@ -219,6 +252,9 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
             case .stopped(_, restarting: true):
                 state = .inspecting(.afterStart)
                 return [.inspect]
+            case .awaitingEvents(let end):
+                // The events did not come (an events outage): the inspect's word is enough.
+                return reread(end, synthesize: true)
             default:
                 return []
             }
@@ -246,6 +282,8 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
     private var isUpstreamOpen: Bool {
         if case .streaming(.follow) = state { return true }
         if case .streaming(.tailReread) = state { return true }
+        if case .inspecting(.afterEnd) = state { return true }
+        if case .awaitingEvents = state { return true }
         return false
     }
 
@@ -287,14 +325,20 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
         announcedOutage = false
         var actions: [Action] = []
         // A run the events did not announce (an outage): its markers come from the inspect.
-        if let started = snap.startedAt, let shown = runStartedAt, started > shown,
-           lastStartEventTime.map({ started > $0 + 1_000_000_000 }) ?? true {
-            if !runEnded { actions.append(.marker(.end(exitCode: lastExitCode ?? 0, time: started))) }
-            actions.append(.marker(.restart(time: started)))
-            runEnded = false
+        var newRun = false
+        if let started = snap.startedAt, let shown = runStartedAt, started > shown {
+            newRun = true
             followRestarts = 0
+            if purpose != .afterEnd && (lastStartEventTime ?? Int64.min) < started {
+                // Attaching again after an outage, or a recheck: no stream is in between, so the
+                // run the events missed gets its markers now.
+                if !runEnded { actions.append(.marker(.end(exitCode: lastExitCode ?? 0, time: started))) }
+                actions.append(.marker(.restart(time: started)))
+                lastStartEventTime = started
+                runEnded = false
+            }
         }
-        if let started = snap.startedAt { runStartedAt = max(runStartedAt ?? started, started) }
+        if purpose != .afterEnd, let started = snap.startedAt { runStartedAt = max(runStartedAt ?? started, started) }
         switch purpose {
         case .attach(let first):
             if first {
@@ -303,31 +347,99 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
             }
             return actions + follow()
         case .afterStart:
-            return actions + [.flushMarkers] + follow()
-        case .afterEnd:
-            if snap.running || startPending {
-                // Running: a new run (markers above or from events), or the same run whose
-                // stream the engine ended: follow again, backing off if that keeps happening.
-                followRestarts += 1
-                if followRestarts > 3 {
-                    timerToken += 1
-                    state = .stopped(exitCode: snap.exitCode, restarting: true)
-                    let delay = Self.recheckDelay(attempt: restartRecheckAttempt)
-                    restartRecheckAttempt += 1
-                    followRestarts = 0
-                    return actions + [.upstreamOpen(false), .flushMarkers, .scheduleTimer(after: delay, token: timerToken)]
-                }
-                return actions + [.flushMarkers] + follow()
+            if snap.running || startPending || newRun { return actions + [.flushMarkersThroughRestart] + follow() }
+            // A recheck while restarting (or after an outage) found no new run: keep waiting.
+            state = .stopped(exitCode: snap.exitCode, restarting: snap.restarting)
+            actions.append(.flushMarkers)
+            if snap.restarting {
+                timerToken += 1
+                actions.append(.scheduleTimer(after: Self.recheckDelay(attempt: restartRecheckAttempt), token: timerToken))
+                restartRecheckAttempt += 1
             }
-            // Stopped, or restarting (a crash loop): not running. Wait for `start`.
+            return actions
+        case .afterEnd:
+            let end: EndOfRun
+            if newRun, let started = snap.startedAt {
+                end = .newRun(startedAt: started)
+            } else if snap.running || startPending {
+                end = .sameRun
+            } else {
+                end = .stopped(exitCode: snap.exitCode, finishedAt: snap.finishedAt, restarting: snap.restarting)
+            }
+            if eventsExplain(end) { return actions + reread(end, synthesize: false) }
+            state = .awaitingEvents(end)
+            timerToken += 1
+            return actions + [.scheduleTimer(after: Self.eventWait, token: timerToken)]
+        }
+    }
+
+    /// Whether the events received so far account for what the inspect saw.
+    private func eventsExplain(_ end: EndOfRun) -> Bool {
+        switch end {
+        case .sameRun: return true
+        // The engine sends `start` after setting StartedAt: an event at or after it is this run's.
+        case .newRun(let started): return (lastStartEventTime ?? Int64.min) >= started
+        case .stopped: return runEnded
+        }
+    }
+
+    /// An event arrived: if the machine was waiting for it, go on.
+    private mutating func eventArrived() -> [Action] {
+        guard case .awaitingEvents(let end) = state, eventsExplain(end) else { return [] }
+        return reread(end, synthesize: false)
+    }
+
+    /// Re-reads the tail of the ended stream, bounded by the next run's start; `synthesize`
+    /// makes the markers the events did not bring.
+    private mutating func reread(_ end: EndOfRun, synthesize: Bool) -> [Action] {
+        var actions: [Action] = []
+        var until: Int64?
+        switch end {
+        case .newRun(let started):
+            if synthesize || (lastStartEventTime ?? Int64.min) < started {
+                if !runEnded { actions.append(.marker(.end(exitCode: lastExitCode ?? 0, time: started))) }
+                actions.append(.marker(.restart(time: started)))
+                lastStartEventTime = max(lastStartEventTime ?? started, started)
+            }
+            runEnded = false
+            runStartedAt = max(runStartedAt ?? started, started)
+            until = started - 1
+        case .stopped(let code, let finishedAt, _):
             if !runEnded {
                 runEnded = true
-                actions.append(.marker(.end(exitCode: lastExitCode ?? snap.exitCode, time: now)))
+                actions.append(.marker(.end(exitCode: lastExitCode ?? code, time: finishedAt ?? now)))
             }
+        case .sameRun:
+            break
+        }
+        afterReread = end
+        state = .streaming(.tailReread(until: until))
+        return actions + [.openStream(.tailReread(until: until))]
+    }
+
+    /// The ended run's tail is delivered: follow the run that is going on, or stop.
+    private mutating func afterTailReread() -> [Action] {
+        switch afterReread {
+        case .newRun:
+            return [.flushMarkersThroughRestart] + follow()
+        case .sameRun:
+            // The engine ended the stream of a run that goes on: follow again, backing off if
+            // that keeps happening.
+            followRestarts += 1
+            if followRestarts > 3 {
+                timerToken += 1
+                state = .stopped(exitCode: 0, restarting: true)
+                let delay = Self.recheckDelay(attempt: restartRecheckAttempt)
+                restartRecheckAttempt += 1
+                followRestarts = 0
+                return [.upstreamOpen(false), .flushMarkers, .scheduleTimer(after: delay, token: timerToken)]
+            }
+            return [.flushMarkersThroughRestart] + follow()
+        case .stopped(let code, _, let restarting):
             lastExitCode = nil
-            state = .stopped(exitCode: snap.exitCode, restarting: snap.restarting)
-            actions += [.upstreamOpen(false), .flushMarkers]
-            if snap.restarting {
+            state = .stopped(exitCode: code, restarting: restarting)
+            var actions: [Action] = [.upstreamOpen(false), .flushMarkers]
+            if restarting {
                 timerToken += 1
                 actions.append(.scheduleTimer(after: Self.recheckDelay(attempt: restartRecheckAttempt), token: timerToken))
                 restartRecheckAttempt += 1
@@ -348,11 +460,10 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
             return [.serveWaiting, .upstreamOpen(true), .openStream(.follow)]
         case .streaming(.follow):
             hasPosition = true
-            state = .streaming(.tailReread)
-            return [.openStream(.tailReread)]
-        case .streaming(.tailReread):
             state = .inspecting(.afterEnd)
             return [.inspect]
+        case .streaming(.tailReread):
+            return afterTailReread()
         default:
             return []
         }
