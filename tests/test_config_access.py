@@ -191,3 +191,16 @@ def test_connection_caps(docktail):
     time.sleep(0.3)
     assert raw_http(d.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 200")
     assert d.metric("connections_rejected_total") == 2
+
+
+def test_open_access_warning(docktail):
+    # Beyond loopback with no token: one line naming the risk and the flag that silences it.
+    d = docktail(listen="0.0.0.0:0")
+    time.sleep(0.3)
+    warning = [l for l in d.logs().splitlines() if "with no token" in l]
+    assert len(warning) == 1 and "--no-open-access-warning" in warning[0]
+    quiet = docktail(listen="0.0.0.0:0", args=("--no-open-access-warning",))
+    assert docktail(listen="127.0.0.1:0") and "with no token" not in quiet.logs()
+    tokens = docktail(listen="0.0.0.0:0", config={"auth": {"tokens": ["a-long-token-1"]}})
+    time.sleep(0.3)
+    assert "with no token" not in tokens.logs()

@@ -117,7 +117,10 @@ public final class DockerClient: @unchecked Sendable {
             case .success(let (status, body)):
                 // Any 4xx about a reference (unknown, or an id prefix shared by several containers,
                 // some maybe hidden) is the same "no such container": a status must not reveal more.
-                if (400..<500).contains(status) { completion(.failure(.notFound("no such container: \(ref)"))); return }
+                if (400..<500).contains(status) || Self.isAmbiguousReference(status: status, body: body) {
+                    completion(.failure(.notFound("no such container: \(ref)")))
+                    return
+                }
                 guard status == 200, let info = ContainerInfo.fromInspect(body) else {
                     completion(.failure(.engineStatus(status, Self.message(body))))
                     return
@@ -125,6 +128,12 @@ public final class DockerClient: @unchecked Sendable {
                 completion(.success(info))
             }
         }
+    }
+
+    /// An id prefix shared by several containers: engines answer it with a 500 whose message
+    /// says so. It is "no such container" to a client (the others may be hidden from it).
+    static func isAmbiguousReference(status: Int, body: [UInt8]) -> Bool {
+        status == 500 && message(body).lowercased().contains("multiple")
     }
 
     public static func isValidReference(_ ref: String) -> Bool {

@@ -50,7 +50,11 @@ public struct LogLineAssembler: Sendable {
                                  text: bounded(UTF8Validator.repaired(Array(text)))))
                 }
             } else {
-                append(slot: slot, timestamp: timestamp, timestampText: timestampText, piece: piece)
+                // A `\r` before the newline is not part of the line: it must not count against
+                // the limit (a TTY line of exactly maxLineBytes arrives with one).
+                var whole = piece
+                if whole.count > 0 && whole[whole.count - 1] == 0x0D { whole = UnsafeRawBufferPointer(rebasing: whole[0..<(whole.count - 1)]) }
+                append(slot: slot, timestamp: timestamp, timestampText: timestampText, piece: whole)
                 emitPending(slot: slot, stream: stream, emit: emit)
             }
             start = end + 1
@@ -97,6 +101,12 @@ public struct LogLineAssembler: Sendable {
         var cut = maxLineBytes
         while cut > 0 && text[cut] & 0xC0 == 0x80 { cut -= 1 }
         return Array(text[..<cut]) + Self.truncationMarker
+    }
+
+    /// The line being assembled on `stream` ends here without a newline (its run ended).
+    public mutating func endLine(stream: LogStream, emit: (LogLine) -> Void) {
+        let slot = Int(stream.rawValue) - 1
+        if pending[slot].active { emitPending(slot: slot, stream: stream, emit: emit) }
     }
 
     /// The stream ended: a last line without a newline is delivered.

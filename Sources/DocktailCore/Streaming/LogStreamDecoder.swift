@@ -180,8 +180,12 @@ public struct LogStreamDecoder: Sendable {
             return
         }
         guard admit(stream, ts) else { return }
-        assembler.add(stream: stream, timestamp: ts, timestampText: tsText,
-                      content: UnsafeRawBufferPointer(rebasing: payload[(space + 1)...]), emit: emit)
+        let content = UnsafeRawBufferPointer(rebasing: payload[(space + 1)...])
+        assembler.add(stream: stream, timestamp: ts, timestampText: tsText, content: content, emit: emit)
+        // The copier cuts a line without a newline into 16 KiB entries; a shorter entry without
+        // one is the end of a run (the process exited mid-line): the line ends with it, and the
+        // next run starts a line of its own.
+        if content.count < Self.ttyEntryLimit, content.last != 0x0A { assembler.endLine(stream: stream, emit: emit) }
     }
 
     /// The TTY stream: entries `TIMESTAMP SP content` back to back with no framing. An entry
@@ -292,7 +296,9 @@ public struct LogStreamDecoder: Sendable {
                     return
                 }
                 if let next {
-                    // The entry ended short (a run ended on a partial line); a new one starts here.
+                    // The entry ended short (a run ended on a partial line): so does its line;
+                    // a new entry starts here.
+                    if !skip { assembler.endLine(stream: .stdout, emit: emit) }
                     let text = Array(UnsafeRawBufferPointer(rebasing: input[end..<(end + next.length - 1)]))
                     i = end + next.length
                     let skipNext = !admit(.stdout, next.timestamp)
