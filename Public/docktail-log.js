@@ -69,7 +69,10 @@ export class DocktailLog extends HTMLElement {
       download: $('.download'), theme: $('.theme'), log: $('.log'), newlines: $('.newlines'), more: $('.more'), bar: $('.bar'),
     };
     this.records = [];        // every line kept for search and download (bounded)
-    this.pending = [];        // lines waiting for the next animation frame
+    this.recordChars = 0;     // characters held in `records`
+    this.pending = [];        // lines waiting for the next animation frame (at most maxLines)
+    this.skipped = 0;         // lines never drawn because a newer burst replaced them (hidden tab)
+    this.matchCount = 0;      // records matching the filter, kept up to date line by line
     this.rendered = 0;        // line elements in the DOM
     this.total = 0;
     this.unseen = 0;
@@ -82,8 +85,11 @@ export class DocktailLog extends HTMLElement {
     this.bind();
   }
 
-  get maxLines() { return Number(this.getAttribute('max-lines')) || 10000; }
-  get maxBuffer() { return Math.max(this.maxLines, Number(this.getAttribute('max-buffer')) || 100000); }
+  // Bounds, whatever a page asks for: the DOM holds at most 100,000 lines, the buffer (search,
+  // copy, download) at most 1,000,000 lines and 64 M characters.
+  get maxLines() { return Math.min(Math.max(Number(this.getAttribute('max-lines')) || 10000, 100), 100000); }
+  get maxBuffer() { return Math.min(Math.max(this.maxLines, Number(this.getAttribute('max-buffer')) || 100000), 1000000); }
+  static get maxBufferChars() { return 64 * 1024 * 1024; }
 
   connectedCallback() {
     this.applyAttributes();
@@ -197,12 +203,35 @@ export class DocktailLog extends HTMLElement {
     const plain = stripAnsi(m.line);
     const r = { ts: m.ts, stream: m.stream, text: m.line, plain, level: detectLevel(plain) };
     if (this.firstTs === null) this.firstTs = Date.parse(m.ts);
+    r.match = this.matches(r);
+    if (r.match) this.matchCount++;
     this.records.push(r);
-    if (this.records.length > this.maxBuffer * 1.1) this.records.splice(0, this.records.length - this.maxBuffer);
+    this.recordChars += m.line.length;
+    this.trimRecords();
     this.total++;
     this.pending.push(r);
+    // A background tab gets no animation frames: only the newest `maxLines` could ever be drawn,
+    // so older pending lines go (they stay in the buffer for search and download).
+    if (this.pending.length > this.maxLines * 1.25) {
+      const extra = this.pending.length - this.maxLines;
+      this.pending.splice(0, extra);
+      this.skipped += extra;
+    }
     this.schedule();
     this.dispatchEvent(new CustomEvent('line', { detail: { ts: m.ts, stream: m.stream, line: m.line }, bubbles: true, composed: true }));
+  }
+
+  /** Keeps the buffer within its line and character budgets (amortised: trims in chunks). */
+  trimRecords() {
+    const maxLines = this.maxBuffer;
+    if (this.records.length <= maxLines * 1.1 && this.recordChars <= DocktailLog.maxBufferChars) return;
+    let drop = Math.max(0, this.records.length - maxLines);
+    let chars = this.recordChars;
+    for (let i = 0; i < drop; i++) chars -= this.records[i].text.length;
+    while (chars > DocktailLog.maxBufferChars * 0.9 && drop < this.records.length - 1) chars -= this.records[drop++].text.length;
+    for (let i = 0; i < drop; i++) if (this.records[i].match) this.matchCount--;
+    this.records.splice(0, drop);
+    this.recordChars = chars;
   }
 
   addMarker(text) {
@@ -235,7 +264,7 @@ export class DocktailLog extends HTMLElement {
       this.rendered -= excess;
     }
     this.el.count.textContent = `${this.total.toLocaleString()} line${this.total === 1 ? '' : 's'}`;
-    if (this.filter) this.updateMatchCount();
+    if (this.filter) this.showMatchCount();
     if (this.following) this.el.log.scrollTop = this.el.log.scrollHeight;
     else {
       this.unseen += batch.filter((r) => !r.marker).length;
@@ -263,7 +292,7 @@ export class DocktailLog extends HTMLElement {
       lvl.textContent = r.level;
       div.appendChild(lvl);
     }
-    const matches = this.filter ? this.matches(r) : false;
+    const matches = this.filter ? r.match : false;
     if (matches) div.classList.add('match');
     const highlight = matches ? this.filter : null;
     const json = this.jsonOf(r);
@@ -327,7 +356,7 @@ export class DocktailLog extends HTMLElement {
     this.el.log.appendChild(frag);
     this.rendered = source.length - start;
     this.current = -1;
-    this.updateMatchCount();
+    this.showMatchCount();
     if (this.following) this.el.log.scrollTop = this.el.log.scrollHeight;
   }
 
@@ -335,7 +364,7 @@ export class DocktailLog extends HTMLElement {
 
   setFilter(text) {
     this.el.search.classList.remove('invalid');
-    if (!text) { this.filter = null; this.el.matches.textContent = ''; this.rerender(); return; }
+    if (!text) { this.filter = null; this.el.matches.textContent = ''; this.updateMatchCount(); this.rerender(); return; }
     const m = /^\/(.+)\/([a-z]*)$/.exec(text);
     try {
       this.filter = m ? new RegExp(m[1], m[2].replace('g', '') + 'g') : new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
@@ -343,6 +372,7 @@ export class DocktailLog extends HTMLElement {
       this.el.search.classList.add('invalid');
       return;
     }
+    this.updateMatchCount();
     this.rerender();
   }
 
@@ -352,11 +382,17 @@ export class DocktailLog extends HTMLElement {
     return this.filter.test(r.plain);
   }
 
+  /** Recounts once (a new filter); afterwards each new line updates the count. */
   updateMatchCount() {
-    if (!this.filter) { this.el.matches.textContent = ''; return; }
     let n = 0;
-    for (const r of this.records) if (this.matches(r)) n++;
+    for (const r of this.records) { r.match = this.matches(r); if (r.match) n++; }
     this.matchCount = n;
+    this.showMatchCount();
+  }
+
+  showMatchCount() {
+    if (!this.filter) { this.el.matches.textContent = ''; return; }
+    const n = this.matchCount;
     this.el.matches.textContent = `${n.toLocaleString()} match${n === 1 ? '' : 'es'}`;
   }
 
@@ -389,7 +425,9 @@ export class DocktailLog extends HTMLElement {
     this.el.log.textContent = '';
     this.rendered = 0;
     this.records = [];
+    this.recordChars = 0;
     this.pending = [];
+    this.matchCount = 0;
     if (all) { this.total = 0; this.firstTs = null; }
     this.el.count.textContent = `${this.total.toLocaleString()} line${this.total === 1 ? '' : 's'}`;
     this.updateMatchCount();

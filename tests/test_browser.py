@@ -337,3 +337,32 @@ def test_burst_does_not_freeze_the_tab(browser, server, engine):
     assert worst < 1000, f"the tab froze for {worst} ms"
     last = pane_lines(browser)[-1]
     assert last == "burst line 50000"
+
+
+def test_hidden_chatty_pane_keeps_memory_bounded(browser, server, engine):
+    # A background tab gets no animation frames: without bounds every line would wait in
+    # `pending` for a frame that never comes.
+    engine.run("ui-chatty", 'sleep 1; i=0; while true; do i=$((i+1)); echo "chatty line $i with a little padding to be realistic"; done')
+    browser.get(server.url("/logs/ui-chatty?tail=0&max-lines=1000"))
+    wait_for(lambda: browser.execute_script(f"return {PANE}.querySelectorAll('.line').length") > 10, message="first lines")
+    main = browser.current_window_handle
+    heap0 = browser.execute_script("return performance.memory.usedJSHeapSize")
+    browser.switch_to.new_window("tab")  # the viewer's tab is now hidden
+    browser.get("about:blank")
+    time.sleep(30)
+    browser.switch_to.window(main)
+    state = browser.execute_script(f"""
+        const p = document.querySelector('docktail-log');
+        return {{hidden: document.hidden, pending: p.pending.length, records: p.records.length, total: p.total,
+                 skipped: p.skipped, heap: performance.memory.usedJSHeapSize, maxBuffer: p.maxBuffer}};""")
+    for handle in browser.window_handles:
+        if handle != main:
+            browser.switch_to.window(handle)
+            browser.close()
+    browser.switch_to.window(main)
+    engine.docker("rm", "-f", "ui-chatty")
+    assert state["total"] > 20000, state  # it kept receiving while hidden
+    assert state["skipped"] > 0, state  # no frames came while hidden: the cap did its work
+    assert state["pending"] <= 1250, state
+    assert state["records"] <= state["maxBuffer"] * 1.1, state
+    assert state["heap"] - heap0 < 96 * 1024 * 1024, state

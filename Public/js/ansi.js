@@ -83,9 +83,17 @@ function applySgr(style, params) {
   return s;
 }
 
+/** A line may carry thousands of SGR sequences; past this many styled runs the rest is plain text. */
+export const MAX_STYLED_RUNS = 256;
+
 /** Appends the runs of `text` to `parent` as text nodes and styled spans. */
 export function renderAnsi(parent, text, highlight) {
-  for (const run of parseAnsi(text)) {
+  const runs = parseAnsi(text);
+  if (runs.length > MAX_STYLED_RUNS) {
+    const rest = runs.splice(MAX_STYLED_RUNS - 1).map((r) => r.text).join('');
+    runs.push({ text: rest, style: null });
+  }
+  for (const run of runs) {
     let node;
     if (run.style && Object.keys(run.style).length) {
       node = document.createElement('span');
