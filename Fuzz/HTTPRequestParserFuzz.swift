@@ -3,7 +3,7 @@
 
 func fuzzHTTPRequestParser(_ bytes: [UInt8]) {
     let size = bytes.count
-    var limits = Limits()
+    var limits = HTTPLimits()
     limits.maxRequestLineBytes = 512
     limits.maxHeaderBytes = 1024
     limits.maxRequestBodyBytes = 1024

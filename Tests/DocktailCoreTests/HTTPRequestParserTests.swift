@@ -2,7 +2,7 @@ import XCTest
 @testable import DocktailCore
 
 final class HTTPRequestParserTests: XCTestCase {
-    func parseAll(_ chunks: [[UInt8]], limits: Limits = Limits()) throws -> [HTTPRequest] {
+    func parseAll(_ chunks: [[UInt8]], limits: HTTPLimits = HTTPLimits()) throws -> [HTTPRequest] {
         var p = HTTPRequestParser(limits: limits)
         var out: [HTTPRequest] = []
         for c in chunks {
@@ -12,7 +12,7 @@ final class HTTPRequestParserTests: XCTestCase {
         return out
     }
 
-    func error(_ text: String, limits: Limits = Limits()) -> HTTPParserError? {
+    func error(_ text: String, limits: HTTPLimits = HTTPLimits()) -> HTTPParserError? {
         do { _ = try parseAll([Array(text.utf8)], limits: limits); return nil } catch let e as HTTPParserError { return e } catch { return nil }
     }
 
@@ -39,15 +39,15 @@ final class HTTPRequestParserTests: XCTestCase {
     }
 
     func testLimits() {
-        var limits = Limits()
+        var limits = HTTPLimits()
         limits.maxRequestLineBytes = 64
         XCTAssertEqual(error("GET /" + String(repeating: "a", count: 100) + " HTTP/1.1\r\n\r\n", limits: limits), .requestLineTooLong)
         // Detected before the line ends.
         XCTAssertEqual(error("GET /" + String(repeating: "a", count: 100), limits: limits), .requestLineTooLong)
-        limits = Limits()
+        limits = HTTPLimits()
         limits.maxHeaderBytes = 100
         XCTAssertEqual(error("GET / HTTP/1.1\r\nHost: a\r\nX: " + String(repeating: "b", count: 200), limits: limits), .headersTooLarge)
-        limits = Limits()
+        limits = HTTPLimits()
         let many = (0..<101).map { "X-\($0): 1\r\n" }.joined()
         XCTAssertEqual(error("GET / HTTP/1.1\r\nHost: a\r\n" + many + "\r\n"), .headersTooLarge)
         XCTAssertEqual(error("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999\r\n\r\n"), .bodyTooLarge)

@@ -10,7 +10,7 @@ final class WebSocketTests: XCTestCase {
 
     func failure(_ bytes: [UInt8], maxMessage: Int = 65536) -> UInt16? {
         do { _ = try decodeMessages([bytes], maxMessage: maxMessage); return nil }
-        catch let e as WebSocketProtocolError { return ErrorMapping.closeCode(for: e).0 }
+        catch let e as WebSocketProtocolError { return e.closeCode.0 }
         catch { return nil }
     }
 
@@ -136,8 +136,8 @@ final class WebSocketTests: XCTestCase {
         XCTAssertEqual(fails(good + [("Origin", "http://evil.example")]), .forbiddenOrigin)
         XCTAssertNil(fails(good + [("Origin", "http://127.0.0.1:8080")]))
         XCTAssertNil(fails(good + [("Origin", "https://lab.example")], allowed: ["https://lab.example"]))
-        XCTAssertEqual(ErrorMapping.response(for: WebSocketHandshake.Failure.unsupportedVersion).status, 426)
-        XCTAssertEqual(ErrorMapping.response(for: WebSocketHandshake.Failure.unsupportedVersion).headers["Sec-WebSocket-Version"], "13")
-        XCTAssertEqual(ErrorMapping.response(for: WebSocketHandshake.Failure.forbiddenOrigin).status, 403)
+        XCTAssertEqual(HTTPErrorMapping.response(for: WebSocketHandshake.Failure.unsupportedVersion).status, 426)
+        XCTAssertEqual(HTTPErrorMapping.response(for: WebSocketHandshake.Failure.unsupportedVersion).headers["Sec-WebSocket-Version"], "13")
+        XCTAssertEqual(HTTPErrorMapping.response(for: WebSocketHandshake.Failure.forbiddenOrigin).status, 403)
     }
 }

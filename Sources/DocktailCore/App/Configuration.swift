@@ -93,13 +93,13 @@ public struct Configuration: Sendable, Equatable {
             c.engines = engines
         }
         if let v = root["publicDir"] { c.publicDir = try string(v, "publicDir") }
-        if let v = root["defaultTail"] { c.limits.defaultTail = try int(v, "defaultTail", min: 0) }
-        if let v = root["ringLines"] { c.limits.ringLines = try int(v, "ringLines", min: 1) }
-        if let v = root["maxLineBytes"] { c.limits.maxLineBytes = try int(v, "maxLineBytes", min: 1024) }
-        if let v = root["clientBufferBytes"] { c.limits.clientBufferBytes = try int(v, "clientBufferBytes", min: 65536) }
-        if let v = root["clientMessageBytes"] { c.limits.maxClientMessageBytes = try int(v, "clientMessageBytes", min: 125) }
-        if let v = root["maxConnections"] { c.limits.maxConnections = try int(v, "maxConnections", min: 0) }
-        if let v = root["maxConnectionsPerAddress"] { c.limits.maxConnectionsPerAddress = try int(v, "maxConnectionsPerAddress", min: 0) }
+        if let v = root["defaultTail"] { c.limits.streaming.defaultTail = try int(v, "defaultTail", min: 0) }
+        if let v = root["ringLines"] { c.limits.streaming.ringLines = try int(v, "ringLines", min: 1) }
+        if let v = root["maxLineBytes"] { c.limits.streaming.maxLineBytes = try int(v, "maxLineBytes", min: 1024) }
+        if let v = root["clientBufferBytes"] { c.limits.webSocket.clientBufferBytes = try int(v, "clientBufferBytes", min: 65536) }
+        if let v = root["clientMessageBytes"] { c.limits.webSocket.maxClientMessageBytes = try int(v, "clientMessageBytes", min: 125) }
+        if let v = root["maxConnections"] { c.limits.http.maxConnections = try int(v, "maxConnections", min: 0) }
+        if let v = root["maxConnectionsPerAddress"] { c.limits.http.maxConnectionsPerAddress = try int(v, "maxConnectionsPerAddress", min: 0) }
         if let v = root["loops"] {
             c.loops = try int(v, "loops", min: 0)
             if c.loops > 64 { throw ConfigError(key: "loops", message: "must be at most 64") }
@@ -124,9 +124,9 @@ public struct Configuration: Sendable, Equatable {
             guard let b = v as? Bool, isBoolean(v) else { throw ConfigError(key: "warnOpenAccess", message: "must be true or false") }
             c.warnOpenAccess = b
         }
-        if let v = root["historyBufferBytes"] { c.limits.historyBufferBytes = try int(v, "historyBufferBytes", min: 65536) }
-        if let v = root["ringBytes"] { c.limits.ringBytes = try int(v, "ringBytes", min: 65536) }
-        if let v = root["catchUpBytes"] { c.limits.catchUpBytes = try int(v, "catchUpBytes", min: 65536) }
+        if let v = root["historyBufferBytes"] { c.limits.streaming.historyBufferBytes = try int(v, "historyBufferBytes", min: 65536) }
+        if let v = root["ringBytes"] { c.limits.streaming.ringBytes = try int(v, "ringBytes", min: 65536) }
+        if let v = root["catchUpBytes"] { c.limits.streaming.catchUpBytes = try int(v, "catchUpBytes", min: 65536) }
         if let v = root["logLevel"] {
             let level = try string(v, "logLevel")
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
@@ -144,15 +144,15 @@ public struct Configuration: Sendable, Equatable {
                 }
                 return n.doubleValue
             }
-            if let s = try seconds("header") { c.limits.headerTimeoutSeconds = s }
-            if let s = try seconds("keepAlive") { c.limits.keepAliveTimeoutSeconds = s }
+            if let s = try seconds("header") { c.limits.http.headerTimeoutSeconds = s }
+            if let s = try seconds("keepAlive") { c.limits.http.keepAliveTimeoutSeconds = s }
             if let s = try seconds("close") { c.limits.closeTimeoutSeconds = s }
-            if let s = try seconds("ping") { c.limits.pingIntervalSeconds = s }
-            if let s = try seconds("pong") { c.limits.pongTimeoutSeconds = s }
-            if let s = try seconds("stalledClient") { c.limits.stalledClientSeconds = s }
-            if let s = try seconds("engineConnect") { c.limits.engineConnectTimeoutSeconds = s }
-            if let s = try seconds("engineRequest") { c.limits.engineRequestTimeoutSeconds = s }
-            if let s = try seconds("upstreamLinger") { c.limits.upstreamLingerSeconds = s }
+            if let s = try seconds("ping") { c.limits.webSocket.pingIntervalSeconds = s }
+            if let s = try seconds("pong") { c.limits.webSocket.pongTimeoutSeconds = s }
+            if let s = try seconds("stalledClient") { c.limits.webSocket.stalledClientSeconds = s }
+            if let s = try seconds("engineConnect") { c.limits.engine.connectTimeoutSeconds = s }
+            if let s = try seconds("engineRequest") { c.limits.engine.requestTimeoutSeconds = s }
+            if let s = try seconds("upstreamLinger") { c.limits.streaming.upstreamLingerSeconds = s }
         }
         if let v = root["auth"] {
             guard let obj = v as? [String: Any] else { throw ConfigError(key: "auth", message: "must be an object") }

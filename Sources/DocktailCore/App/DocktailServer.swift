@@ -27,11 +27,11 @@ public final class DocktailServer: @unchecked Sendable {
         let limits = configuration.limits
         let metrics = self.metrics
         self.clients = configuration.engines.map {
-            let client = DockerClient(name: $0.name, endpoint: DockerEndpoint(url: $0.url)!, limits: limits, logger: logger)
+            let client = DockerClient(name: $0.name, endpoint: DockerEndpoint(url: $0.url)!, limits: limits.engine, logger: logger)
             client.onRequest = { metrics.engineRequest() }
             return client
         }
-        self.registry = LogHubRegistry(group: group, limits: configuration.limits, metrics: metrics, logger: logger)
+        self.registry = LogHubRegistry(group: group, limits: configuration.limits.streaming, metrics: metrics, logger: logger)
         self.access = AccessControl(tokens: configuration.tokens, labels: configuration.visibilityLabels, namePatterns: configuration.visibilityNames)
         self.files = StaticFileServer(root: configuration.publicDir)
         // The hosts of the listen addresses are names docktail answers to as well.
@@ -54,7 +54,8 @@ public final class DocktailServer: @unchecked Sendable {
     @discardableResult
     public func start() throws -> [SocketAddress] {
         let router = makeRouter()
-        let server = HTTPServer(group: group, router: router, limits: configuration.limits, metrics: metrics,
+        let server = HTTPServer(group: group, router: router, limits: configuration.limits.http,
+                                webSocketLimits: configuration.limits.webSocket, metrics: metrics, webSocketMetrics: metrics,
                                 allowedOrigins: configuration.allowedOrigins, allowedHosts: allowedHosts, logger: logger)
         let policy = AccessPolicy(access: access, hosts: allowedHosts)
         server.gate = { request, resolution, _ in policy.decide(request, resolution: resolution) }
@@ -145,7 +146,7 @@ public final class DocktailServer: @unchecked Sendable {
         }
         let query: LogQuery
         do {
-            query = try LogQuery.parse(ctx.query, defaultTail: configuration.limits.defaultTail)
+            query = try LogQuery.parse(ctx.query, defaultTail: configuration.limits.streaming.defaultTail)
         } catch {
             ctx.respond(.error(400, "\(error.name): \(error.message)"))
             return
@@ -165,7 +166,7 @@ public final class DocktailServer: @unchecked Sendable {
                     return
                 }
                 let subscription = LogSubscription(loop: ctx.loop, query: query, info: info, hostName: client.name, client: client,
-                                                   registry: registry, limits: configuration.limits, metrics: metrics)
+                                                   registry: registry, limits: configuration.limits.streaming, metrics: metrics)
                 ctx.upgrade(to: subscription)
             }
         }

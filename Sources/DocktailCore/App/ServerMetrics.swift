@@ -2,7 +2,7 @@ import Synchronization
 
 /// Counters exported at `/metrics` (Prometheus text format 0.0.4). Lock-free: they are bumped
 /// from every loop.
-public final class ServerMetrics: Sendable {
+public final class ServerMetrics: HTTPServerMetrics, WebSocketMetrics, EngineMetrics, StreamingMetrics, Sendable {
     let connections = Atomic<Int>(0)
     let connectionsTotal = Atomic<Int>(0)
     let webSockets = Atomic<Int>(0)

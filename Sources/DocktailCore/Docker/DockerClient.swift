@@ -9,7 +9,7 @@ public final class DockerClient: @unchecked Sendable {
     // confined to their loops.
     public let name: String
     public let endpoint: DockerEndpoint
-    public let limits: Limits
+    public let limits: EngineLimits
     let logger: Logger
     private let lock = NSLock()
     private var idle: [Int: [DockerHTTPConnection]] = [:]
@@ -21,7 +21,7 @@ public final class DockerClient: @unchecked Sendable {
     /// Oldest API version docktail is tested with.
     public static let minAPIVersion = "1.41"
 
-    public init(name: String, endpoint: DockerEndpoint, limits: Limits, logger: Logger) {
+    public init(name: String, endpoint: DockerEndpoint, limits: EngineLimits, logger: Logger) {
         self.name = name
         self.endpoint = endpoint
         self.limits = limits
@@ -43,7 +43,7 @@ public final class DockerClient: @unchecked Sendable {
     /// `GET path` with a buffered body. `completion` runs on `loop`.
     public func get(_ path: String, on loop: EventLoop, completion: @escaping (Result<(Int, [UInt8]), DockerError>) -> Void) {
         loop.assertInLoop()
-        let collector = BufferingResponse(limit: limits.engineMaxBodyBytes, completion: completion)
+        let collector = BufferingResponse(limit: limits.maxBodyBytes, completion: completion)
         onRequest?()
         let send: (DockerHTTPConnection) -> Void = { [self] connection in
             collector.onEnd = { [self] in if connection.reusable { putIdle(connection) } }
@@ -54,14 +54,14 @@ public final class DockerClient: @unchecked Sendable {
             connection = idle
             send(idle)
         } else {
-            connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, maxHeadBytes: limits.engineMaxHeaderBytes)
-            connection.connect(timeout: limits.engineConnectTimeoutSeconds) { error in
+            connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, maxHeadBytes: limits.maxHeaderBytes)
+            connection.connect(timeout: limits.connectTimeoutSeconds) { error in
                 if let error { _ = collector.finish(error); return }
                 send(connection)
             }
         }
         // One timeout for the whole call, on a fresh or a reused connection alike.
-        loop.schedule(after: limits.engineRequestTimeoutSeconds) {
+        loop.schedule(after: limits.requestTimeoutSeconds) {
             if collector.finish(.unreachable("engine request timed out")) { connection.close() }
         }
     }
@@ -168,12 +168,12 @@ public final class DockerClient: @unchecked Sendable {
     /// the head, the body pieces and the end; the returned connection can pause or close it.
     public func stream(_ path: String, on loop: EventLoop, handler: DockerResponseHandler) -> DockerHTTPConnection {
         onRequest?()
-        let connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, maxHeadBytes: limits.engineMaxHeaderBytes)
+        let connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, maxHeadBytes: limits.maxHeaderBytes)
         withVersion(on: loop) { [self] result in
             switch result {
             case .failure(let e): handler.dockerResponseEnd(e)
             case .success(let v):
-                connection.connect(timeout: limits.engineConnectTimeoutSeconds) { error in
+                connection.connect(timeout: limits.connectTimeoutSeconds) { error in
                     if let error { handler.dockerResponseEnd(error); return }
                     connection.get("/v\(v)\(path)", keepAlive: false, handler: handler)
                 }

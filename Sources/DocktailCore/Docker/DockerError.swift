@@ -1,4 +1,4 @@
-/// What can go wrong talking to an engine. `ErrorMapping` turns it into a status code.
+/// What can go wrong talking to an engine. The application (`ErrorMapping`, above this layer) turns it into a status code.
 public enum DockerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// No such container (or hidden by visibility rules).
     case notFound(String)

@@ -45,7 +45,7 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
 
     private let maxHeadBytes: Int
 
-    init(loop: EventLoop, endpoint: DockerEndpoint, maxHeadBytes: Int = Limits().engineMaxHeaderBytes) {
+    init(loop: EventLoop, endpoint: DockerEndpoint, maxHeadBytes: Int = EngineLimits().maxHeaderBytes) {
         self.loop = loop
         self.endpoint = endpoint
         self.maxHeadBytes = maxHeadBytes

@@ -9,7 +9,7 @@ final class EngineMonitor: DockerResponseHandler, @unchecked Sendable {
     let client: DockerClient
     let loop: EventLoop
     private let logger: Logger
-    private let metrics: ServerMetrics
+    private let metrics: any EngineMetrics
     var onEvent: ((EngineEvent) -> Void)?
     var onBack: (() -> Void)?
     private var connection: DockerHTTPConnection?
@@ -34,7 +34,7 @@ final class EngineMonitor: DockerResponseHandler, @unchecked Sendable {
         let labels: [String: String]
     }
 
-    init(client: DockerClient, loop: EventLoop, logger: Logger, metrics: ServerMetrics) {
+    init(client: DockerClient, loop: EventLoop, logger: Logger, metrics: any EngineMetrics) {
         self.client = client
         self.loop = loop
         self.logger = logger

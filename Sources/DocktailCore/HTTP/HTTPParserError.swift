@@ -1,12 +1,12 @@
-/// Why a request could not be parsed. `ErrorMapping` turns each into a status code.
+/// Why a request could not be parsed. `HTTPErrorMapping` turns each into a status code.
 public enum HTTPParserError: Error, Equatable, Sendable {
     /// Malformed syntax; the text says what (never echoes request bytes back).
     case badRequest(String)
-    /// Request line over `Limits.maxRequestLineBytes` (→ 414).
+    /// Request line over `HTTPLimits.maxRequestLineBytes` (→ 414).
     case requestLineTooLong
-    /// Header block over `Limits.maxHeaderBytes` or more than `Limits.maxHeaderFields` fields (→ 431).
+    /// Header block over `HTTPLimits.maxHeaderBytes` or more than `HTTPLimits.maxHeaderFields` fields (→ 431).
     case headersTooLarge
-    /// Body over `Limits.maxRequestBodyBytes` (→ 413).
+    /// Body over `HTTPLimits.maxRequestBodyBytes` (→ 413).
     case bodyTooLarge
     /// A transfer coding other than chunked (→ 501).
     case unsupportedTransferEncoding

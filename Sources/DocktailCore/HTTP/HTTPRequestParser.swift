@@ -1,7 +1,7 @@
 /// Incremental HTTP/1.1 request parser (RFC 9112). A pure value type: append bytes as they
 /// arrive, take complete requests out. Pipelined requests come out one by one, in order.
 ///
-/// Limits (`Limits`) are checked as soon as the bytes reveal them: an over-long request line
+/// Limits (`HTTPLimits`) are checked as soon as the bytes reveal them: an over-long request line
 /// fails before its end arrives, a header block fails at the byte that crosses the bound, and a
 /// body fails as soon as Content-Length is read.
 public struct HTTPRequestParser: Sendable {
@@ -22,9 +22,9 @@ public struct HTTPRequestParser: Sendable {
     private var start = 0
     /// Where the search for the next LF resumes, so split input is not rescanned.
     private var scan = 0
-    public let limits: Limits
+    public let limits: HTTPLimits
 
-    public init(limits: Limits = Limits()) {
+    public init(limits: HTTPLimits = HTTPLimits()) {
         self.limits = limits
     }
 

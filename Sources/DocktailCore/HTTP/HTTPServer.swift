@@ -11,8 +11,10 @@ public final class HTTPServer: @unchecked Sendable {
     // the rest is immutable after `start`, or synchronised (`limiter`, `metrics`).
     public let group: EventLoopGroup
     public let router: Router
-    public let limits: Limits
-    public let metrics: ServerMetrics
+    public let limits: HTTPLimits
+    public let webSocketLimits: WebSocketLimits
+    public let metrics: any HTTPServerMetrics
+    public let webSocketMetrics: (any WebSocketMetrics)?
     public var allowedOrigins: [String]
     /// Host names WebSocket origins may name (besides IP literals and localhost).
     public var allowedHosts: HostAllowlist
@@ -35,12 +37,15 @@ public final class HTTPServer: @unchecked Sendable {
     /// At most this many refused connections are answered at once; past it they are closed at once.
     static let maxLingeringRejects = 256
 
-    public init(group: EventLoopGroup, router: Router, limits: Limits, metrics: ServerMetrics, allowedOrigins: [String] = [],
+    public init(group: EventLoopGroup, router: Router, limits: HTTPLimits, webSocketLimits: WebSocketLimits,
+                metrics: any HTTPServerMetrics, webSocketMetrics: (any WebSocketMetrics)?, allowedOrigins: [String] = [],
                 allowedHosts: HostAllowlist = HostAllowlist(names: []), logger: Logger) {
         self.group = group
         self.router = router
         self.limits = limits
+        self.webSocketLimits = webSocketLimits
         self.metrics = metrics
+        self.webSocketMetrics = webSocketMetrics
         self.allowedOrigins = allowedOrigins
         self.allowedHosts = allowedHosts
         self.logger = logger

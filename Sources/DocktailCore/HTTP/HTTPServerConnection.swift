@@ -69,7 +69,7 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
             do {
                 request = try parser.next()
             } catch {
-                let response = ErrorMapping.response(for: error)
+                let response = HTTPErrorMapping.response(for: error)
                 server.logger.debug("bad request", metadata: ["peer": "\(channel.peer)", "status": "\(response.status)", "error": "\(error)"])
                 sendAndClose(response)
                 return
@@ -108,7 +108,7 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
                                                              allowedHosts: server.allowedHosts)
             } catch {
                 server.logger.debug("handshake refused", metadata: ["peer": "\(channel.peer)", "error": "\(error)"])
-                finish(ErrorMapping.response(for: error), request: request)
+                finish(HTTPErrorMapping.response(for: error), request: request)
                 return
             }
         }
@@ -183,7 +183,7 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
         channel.loop.unregister(self)
         channel.write(WebSocketHandshake.response(acceptingKey: key))
         let leftover = parser.stop()
-        let ws = WebSocketConnection(channel: channel, handler: handler, limits: server.limits, metrics: server.metrics)
+        let ws = WebSocketConnection(channel: channel, handler: handler, limits: server.webSocketLimits, metrics: server.webSocketMetrics)
         ws.logger = server.logger
         ws.start(initialBytes: leftover)
         channel.resumeReading()

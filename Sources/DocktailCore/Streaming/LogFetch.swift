@@ -13,9 +13,9 @@ final class LogFetch: DockerResponseHandler, @unchecked Sendable {
     var onEngineError: ((String) -> Void)?
     private var batch: [LogLine] = []
     private(set) var lastLine: LogLine?
-    private let metrics: ServerMetrics
+    private let metrics: any StreamingMetrics
 
-    init(loop: EventLoop, tty: Bool, maxLineBytes: Int, metrics: ServerMetrics, resumeAfter: LogStreamDecoder.Position? = nil,
+    init(loop: EventLoop, tty: Bool, maxLineBytes: Int, metrics: any StreamingMetrics, resumeAfter: LogStreamDecoder.Position? = nil,
          onLines: @escaping ([LogLine]) -> Void, onEnd: @escaping (DockerError?) -> Void) {
         self.loop = loop
         self.decoder = LogStreamDecoder(tty: tty, maxLineBytes: maxLineBytes, resumeAfter: resumeAfter)

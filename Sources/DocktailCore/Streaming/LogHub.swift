@@ -12,8 +12,8 @@ final class LogHub: @unchecked Sendable {
     let loop: EventLoop
     let client: DockerClient
     private unowned let registry: LogHubRegistry
-    private let limits: Limits
-    private let metrics: ServerMetrics
+    private let limits: StreamingLimits
+    private let metrics: any StreamingMetrics
     private let logger: Logger
     private(set) var info: ContainerInfo
     private(set) var machine: LogUpstreamStateMachine
@@ -35,7 +35,7 @@ final class LogHub: @unchecked Sendable {
     static let previewInterval = 0.5
 
     init(info: ContainerInfo, key: String, loop: EventLoop, client: DockerClient, registry: LogHubRegistry,
-         limits: Limits, metrics: ServerMetrics, logger: Logger) {
+         limits: StreamingLimits, metrics: any StreamingMetrics, logger: Logger) {
         self.id = info.id
         self.key = key
         self.info = info

@@ -7,11 +7,11 @@ final class LogHubRegistry: @unchecked Sendable {
     private let lock = NSLock()
     private var hubs: [String: LogHub] = [:]
     private let group: EventLoopGroup
-    private let limits: Limits
-    private let metrics: ServerMetrics
+    private let limits: StreamingLimits
+    private let metrics: any StreamingMetrics
     private let logger: Logger
 
-    init(group: EventLoopGroup, limits: Limits, metrics: ServerMetrics, logger: Logger) {
+    init(group: EventLoopGroup, limits: StreamingLimits, metrics: any StreamingMetrics, logger: Logger) {
         self.group = group
         self.limits = limits
         self.metrics = metrics

@@ -1,5 +1,5 @@
 /// The most recent lines of one container, bounded in lines and in bytes (lines may be up to
-/// `Limits.maxLineBytes` each, so a line count alone bounds nothing).
+/// `StreamingLimits.maxLineBytes` each, so a line count alone bounds nothing).
 struct LogRing: Sendable {
     private var storage: [LogLine] = []
     private var head = 0

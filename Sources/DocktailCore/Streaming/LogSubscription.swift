@@ -19,8 +19,8 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     let info: ContainerInfo
     let hostName: String
     let client: DockerClient
-    let limits: Limits
-    let metrics: ServerMetrics
+    let limits: StreamingLimits
+    let metrics: any StreamingMetrics
     private let registry: LogHubRegistry
     private(set) var hub: LogHub?
     private var mode = Mode.starting
@@ -40,7 +40,7 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     private var hubLookups = 0
 
     init(loop: EventLoop, query: LogQuery, info: ContainerInfo, hostName: String, client: DockerClient,
-         registry: LogHubRegistry, limits: Limits, metrics: ServerMetrics) {
+         registry: LogHubRegistry, limits: StreamingLimits, metrics: any StreamingMetrics) {
         self.loop = loop
         self.query = query
         self.key = query.deliveryKey
@@ -116,7 +116,7 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     // MARK: from the hub (already hopped onto `loop`)
 
     /// What the hub's fan-out decided for this subscriber, in order.
-    func perform(_ sends: [LogFanOut<LogSubscription>.Send], metrics: ServerMetrics) {
+    func perform(_ sends: [LogFanOut<LogSubscription>.Send], metrics: any StreamingMetrics) {
         guard let ws else { return }
         var frames = 0, bytes = 0
         for send in sends {

@@ -23,7 +23,7 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
         case open
         /// Our close frame waits behind queued data (a slow reader of a long history). It is
         /// never cut short while the reader makes progress; one that takes nothing for
-        /// `Limits.stalledClientSeconds` is closed.
+        /// `WebSocketLimits.stalledClientSeconds` is closed.
         case closeQueued
         /// Our close frame reached the socket; the peer's must arrive by `deadline` (§7.1.2).
         case closeSent(deadline: Double)
@@ -34,10 +34,10 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
     public var handler: WebSocketHandler?
     public private(set) var state = State.open
     private var decoder: WebSocketMessageDecoder
-    private let limits: Limits
+    private let limits: WebSocketLimits
     private var lastReceived = MonotonicClock.now()
     private var lastPingSent: Double = 0
-    private let metrics: ServerMetrics?
+    private let metrics: (any WebSocketMetrics)?
     /// Where protocol errors of clients are logged (debug level).
     public var logger: Logger?
     /// Binary messages are closed with 1003 unless the application takes them.
@@ -45,7 +45,7 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
     /// Any value the application wants to keep with the connection.
     public var userInfo: AnyObject?
 
-    public init(channel: SocketChannel, handler: WebSocketHandler, limits: Limits, metrics: ServerMetrics?) {
+    public init(channel: SocketChannel, handler: WebSocketHandler, limits: WebSocketLimits, metrics: (any WebSocketMetrics)?) {
         self.channel = channel
         self.handler = handler
         self.limits = limits
@@ -108,7 +108,7 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
         do {
             try decoder.decode(bytes) { handle($0) }
         } catch {
-            let (code, reason) = ErrorMapping.closeCode(for: error)
+            let (code, reason) = error.closeCode
             logger?.debug("websocket protocol error", metadata: ["peer": "\(channel.peer)", "code": "\(code)", "reason": "\(reason)"])
             fail(code: code, reason: reason)
         }

@@ -24,7 +24,7 @@ public struct WebSocketFrameDecoder: Sendable {
     private var inFragmentedMessage = false
     public let maxMessageBytes: Int
 
-    public init(maxMessageBytes: Int = Limits().maxClientMessageBytes) {
+    public init(maxMessageBytes: Int = WebSocketLimits().maxClientMessageBytes) {
         self.maxMessageBytes = maxMessageBytes
     }
 

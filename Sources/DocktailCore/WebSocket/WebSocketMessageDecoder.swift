@@ -4,7 +4,7 @@ public struct WebSocketMessageDecoder: Sendable {
     private var frames: WebSocketFrameDecoder
     private var assembler = WebSocketMessageAssembler()
 
-    public init(maxMessageBytes: Int = Limits().maxClientMessageBytes) {
+    public init(maxMessageBytes: Int = WebSocketLimits().maxClientMessageBytes) {
         frames = WebSocketFrameDecoder(maxMessageBytes: maxMessageBytes)
     }
 
