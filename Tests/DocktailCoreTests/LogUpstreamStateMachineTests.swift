@@ -133,6 +133,68 @@ final class LogUpstreamStateMachineTests: XCTestCase {
         XCTAssertEqual(m.handle(.engineStarted(time: 2_999_000_000)), [])
     }
 
+    func testAStartDuringTheTailRereadFollowsTheNewRun() {
+        var m = following()
+        _ = m.handle(.streamEnded(nil))
+        _ = m.handle(.engineDied(exitCode: 0, time: 2_000))
+        XCTAssertEqual(m.handle(.inspected(.success(exited))), [.openStream(.tailReread(until: nil))])
+        XCTAssertEqual(m.handle(.engineStarted(time: 3_000)), [.marker(.restart(time: 3_000))])
+        XCTAssertEqual(m.handle(.streamEnded(nil)), [.inspect], "not stopped: the new run is followed")
+        XCTAssertEqual(m.handle(.inspected(.success(M.Snapshot(running: true, restarting: false, startedAt: 2_999, exitCode: 0)))),
+                       [.flushMarkersThroughRestart, .openStream(.follow)])
+    }
+
+    func testAStartWhileWaitingForTheDieRereadsUpToIt() {
+        var m = following()
+        _ = m.handle(.streamEnded(nil))
+        let waiting = m.handle(.inspected(.success(exited)))
+        guard case .scheduleTimer = waiting.last else { return XCTFail("\(waiting)") }
+        // The next run's start comes first (its die was lost): one end, one restart.
+        XCTAssertEqual(m.handle(.engineStarted(time: 3_000)),
+                       [.marker(.end(exitCode: 0, time: 3_000)), .marker(.restart(time: 3_000)), .openStream(.tailReread(until: 2_999))])
+        XCTAssertEqual(m.handle(.streamEnded(nil)), [.flushMarkersThroughRestart, .openStream(.follow)])
+    }
+
+    func testALateStartOfARunShownByInspectAddsNoMarker() {
+        var m = following()
+        _ = m.handle(.streamEnded(nil))
+        let waiting = m.handle(.inspected(.success(M.Snapshot(running: true, restarting: false, startedAt: 5_000_000_000, exitCode: 0))))
+        guard case .scheduleTimer(_, let token)? = waiting.last else { return XCTFail() }
+        _ = m.handle(.timerFired(token: token))
+        _ = m.handle(.streamEnded(nil))
+        XCTAssertEqual(m.handle(.engineStarted(time: 5_000_000_100)), [], "the shown run's own start")
+        XCTAssertEqual(m.handle(.engineDied(exitCode: 1, time: 6_000_000_000)), [.marker(.end(exitCode: 1, time: 6_000_000_000))])
+    }
+
+    func testALineFromTheFutureCannotSilenceEvents() {
+        var m = following()
+        m.now = 1_000_000_000
+        _ = m.handle(.engineDied(exitCode: 0, time: 2_000))
+        XCTAssertEqual(m.handle(.restartSeenInLog(time: 9_000_000_000_000_000_000)), [])
+        XCTAssertEqual(m.handle(.engineStarted(time: 3_000)), [.marker(.restart(time: 3_000))])
+    }
+
+    func testUpstreamCountStaysBalancedThroughEveryPath() {
+        var m = following()
+        var balance = 1
+        func apply(_ actions: [M.Action]) {
+            for a in actions { if case .upstreamOpen(let open) = a { balance += open ? 1 : -1; XCTAssert((0...1).contains(balance)) } }
+        }
+        apply(m.handle(.streamEnded(nil)))
+        apply(m.handle(.engineDied(exitCode: 0, time: 2_000)))
+        apply(m.handle(.inspected(.success(exited))))
+        apply(m.handle(.engineStarted(time: 3_000)))
+        apply(m.handle(.streamEnded(nil)))
+        apply(m.handle(.inspected(.success(running))))
+        apply(m.handle(.streamEnded(.engine("gone"))))
+        apply(m.handle(.engineBack))
+        apply(m.handle(.inspected(.success(running))))
+        apply(m.handle(.lastSubscriberLeft))
+        apply(m.handle(.lingerExpired(generation: 2)))
+        XCTAssertEqual(m.state, .closed)
+        XCTAssertEqual(balance, 0)
+    }
+
     func testRepeatedEventsCountOnce() {
         var m = following()
         XCTAssertEqual(m.handle(.engineDied(exitCode: 1, time: 2_000)).count, 1)

@@ -169,6 +169,12 @@ public final class DockerClient: @unchecked Sendable {
     public func stream(_ path: String, on loop: EventLoop, handler: DockerResponseHandler) -> DockerHTTPConnection {
         onRequest?()
         let connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, maxHeadBytes: limits.maxHeaderBytes)
+        // The response head must come within the request timeout; the body then streams as
+        // long as it takes (a followed log has no end).
+        let handler = HeadDeadline(handler)
+        loop.schedule(after: limits.requestTimeoutSeconds) {
+            if handler.expire() { connection.close() }
+        }
         withVersion(on: loop) { [self] result in
             switch result {
             case .failure(let e): handler.dockerResponseEnd(e)
@@ -236,5 +242,38 @@ final class BufferingResponse: DockerResponseHandler, @unchecked Sendable {
         onEnd = nil
         c(.failure(error))
         return true
+    }
+}
+
+/// Forwards a streamed response, and ends it with an error if no head arrived in time.
+final class HeadDeadline: DockerResponseHandler, @unchecked Sendable {
+    // Invariant: used on one loop.
+    private let inner: DockerResponseHandler
+    private var sawHead = false
+    private var ended = false
+
+    init(_ inner: DockerResponseHandler) { self.inner = inner }
+
+    /// The deadline passed: true (and the response ended with an error) when no head came.
+    func expire() -> Bool {
+        guard !sawHead, !ended else { return false }
+        ended = true
+        inner.dockerResponseEnd(.unreachable("engine did not answer in time"))
+        return true
+    }
+
+    func dockerResponseHead(_ head: HTTPResponseParser.Head) {
+        guard !ended else { return }
+        sawHead = true
+        inner.dockerResponseHead(head)
+    }
+
+    func dockerResponseBody(_ bytes: UnsafeRawBufferPointer) { if !ended { inner.dockerResponseBody(bytes) } }
+    func dockerResponseReadComplete() { if !ended { inner.dockerResponseReadComplete() } }
+
+    func dockerResponseEnd(_ error: DockerError?) {
+        guard !ended else { return }
+        ended = true
+        inner.dockerResponseEnd(error)
     }
 }

@@ -60,19 +60,18 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
         loop.schedule(after: seconds) { [self] in
             guard let cb = onConnected else { return }
             onConnected = nil
-            connectSource?.cancel()
-            connectSource = nil
             state = .closed
-            channel?.close()
+            closeChannelAndConnectSource()
             cb(.unreachable("connect timed out"))
         }
         switch endpoint.target {
         case .address(let address):
             connect(to: [address])
         case .name(let host, let port):
-            // getaddrinfo blocks: resolve off the loop, then connect on it.
+            // getaddrinfo blocks: resolve off the loop (on one serial queue, so a DNS outage
+            // holds one thread, not one per request), then connect on the loop.
             let loop = self.loop
-            DispatchQueue.global().async { [self] in
+            Self.resolver.async { [self] in
                 let addresses = Sockets.resolve(host: host, port: port)
                 loop.execute { [self] in
                     guard onConnected != nil, case .connecting = state else { return }
@@ -87,8 +86,32 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
         guard let cb = onConnected else { return }
         onConnected = nil
         state = .closed
-        channel?.close()
+        closeChannelAndConnectSource()
         cb(error)
+    }
+
+    static let resolver = DispatchQueue(label: "docktail.resolver")
+
+    /// Holds the channel to close once the connect source is cancelled: an fd must not be
+    /// closed (and maybe reused by the next socket) while a source still watches it.
+    private final class CloseOnCancel: @unchecked Sendable {
+        // Invariant: touched on the connection's loop only (the source's queue).
+        var channel: SocketChannel?
+    }
+    private var closeOnCancel: CloseOnCancel?
+
+    /// Closes the channel, after its connect source (if any) is gone.
+    private func closeChannelAndConnectSource(_ target: SocketChannel? = nil) {
+        let victim = target ?? channel
+        if target == nil { channel = nil }
+        if let source = connectSource {
+            victim?.handler = nil
+            closeOnCancel?.channel = victim
+            connectSource = nil
+            source.cancel()
+        } else {
+            victim?.close()
+        }
     }
 
     /// Tries `addresses` in order (a name may resolve to IPv6 and IPv4; the engine may listen on one).
@@ -114,25 +137,26 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
             return
         }
         let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
+        let closer = CloseOnCancel()
+        closeOnCancel = closer
+        source.setCancelHandler { closer.channel?.close(); closer.channel = nil }
         source.setEventHandler { [self] in
-            connectSource?.cancel()
-            connectSource = nil
             let err = Sockets.pendingError(fd)
             guard let cb = onConnected else { return }
             if err != 0 {
                 if !rest.isEmpty {
-                    // This address refused: forget its channel quietly and try the next.
-                    channel.handler = nil
-                    channel.close()
-                    self.channel = nil
+                    // This address refused: close its channel once its source is gone, try the next.
+                    closeChannelAndConnectSource()
                     connect(to: rest)
                     return
                 }
-                channel.close()
                 onConnected = nil
                 state = .closed
+                closeChannelAndConnectSource()
                 cb(.unreachable(String(cString: strerror(err))))
             } else {
+                connectSource?.cancel()
+                connectSource = nil
                 onConnected = nil
                 state = .idle
                 channel.start()
@@ -169,9 +193,7 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
     public func close() {
         state = .closed
         onConnected = nil
-        connectSource?.cancel()
-        connectSource = nil
-        channel?.close()
+        closeChannelAndConnectSource()
     }
 
     public func channelRead(_ channel: SocketChannel, _ bytes: UnsafeRawBufferPointer) {

@@ -56,7 +56,7 @@ final class EngineMonitor: DockerResponseHandler, @unchecked Sendable {
         let filters = #"{"type":["container"]}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         client.resetVersion()
         var path = "/events?filters=\(filters)"
-        if let last = lastEventTime { path += "&since=\(DockerTimestamp.engineParameter(last + 1))" }
+        if let last = lastEventTime { path += "&since=\(DockerTimestamp.engineParameter(last &+ 1))" }
         connection = client.stream(path, on: loop, handler: self)
     }
 
@@ -90,7 +90,15 @@ final class EngineMonitor: DockerResponseHandler, @unchecked Sendable {
         let attrs = actor["Attributes"] as? [String: String] ?? [:]
         var labels = attrs
         for k in ["name", "image", "exitCode", "signal"] { labels.removeValue(forKey: k) }
-        let nanos = (obj["timeNano"] as? NSNumber)?.int64Value ?? ((obj["time"] as? NSNumber)?.int64Value ?? 0) * 1_000_000_000
+        // The engine's clock, brought into range: an event time can never make arithmetic trap.
+        let raw: Int64
+        if let n = (obj["timeNano"] as? NSNumber)?.int64Value {
+            raw = n
+        } else {
+            let (v, o) = ((obj["time"] as? NSNumber)?.int64Value ?? 0).multipliedReportingOverflow(by: 1_000_000_000)
+            raw = o ? Int64.max : v
+        }
+        let nanos = Timestamp(clamping: raw).nanoseconds
         return EngineEvent(action: action, id: id, name: attrs["name"] ?? "", time: nanos,
                            exitCode: attrs["exitCode"].flatMap { Int($0) }, image: attrs["image"] ?? "", labels: labels)
     }

@@ -58,7 +58,8 @@ struct OutputQueue {
     /// Chunks `dropOldest` has looked at over the queue's life (at most one look per chunk).
     private(set) var dropExaminations = 0
 
-    var isEmpty: Bool { head == chunks.count }
+    /// Nothing left to write (dropped chunks hold no bytes and do not count).
+    var isEmpty: Bool { byteCount == 0 }
 
     mutating func append(_ bytes: [UInt8], lines: Int) {
         if bytes.isEmpty { return }
@@ -86,7 +87,16 @@ struct OutputQueue {
         }
         unannouncedDrops += dropped
         droppedTotal += dropped
+        if byteCount == 0 { reset() }
         return dropped
+    }
+
+    private mutating func reset() {
+        chunks.removeAll(keepingCapacity: false)
+        head = 0
+        headOffset = 0
+        dropCursor = 0
+        controlBytes = 0
     }
 
     mutating func takeUnannouncedDrops() -> Int {
@@ -135,10 +145,8 @@ struct OutputQueue {
                 break
             }
         }
-        if head == chunks.count {
-            chunks.removeAll(keepingCapacity: false)
-            head = 0
-            dropCursor = 0
+        if head == chunks.count || byteCount == 0 {
+            reset()
         } else if head > 64 && head * 2 > chunks.count {
             chunks.removeFirst(head)
             dropCursor = Swift.max(0, dropCursor - head)

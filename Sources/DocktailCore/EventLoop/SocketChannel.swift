@@ -103,6 +103,9 @@ public final class SocketChannel: @unchecked Sendable {
     /// Whether the queue is under its high-water mark (producers should wait otherwise).
     public var isWritable: Bool { output.byteCount <= budget.highWater }
 
+    /// Reading is stopped because the peer does not take its output (not for the owner's sake).
+    public var isBackpressured: Bool { budgetPaused }
+
     private func updateReading() {
         guard let s = readSource else { return }
         let pause = ownerPaused || budgetPaused
@@ -151,7 +154,9 @@ public final class SocketChannel: @unchecked Sendable {
                 output.append(bytes, lines: lines)
             } else {
                 bytesWritten += UInt64(n)
-                output.append(bytes, lines: 0) // partly on the wire: never dropped
+                // Partly on the wire: the queue never drops the chunk at its head once started,
+                // and it stays counted as lines (not as undroppable data).
+                output.append(bytes, lines: lines)
                 output.consume(n)
             }
             lastWriteProgress = MonotonicClock.now()

@@ -200,7 +200,7 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
             if let since = partialSince, now - since > server.limits.headerTimeoutSeconds {
                 // Slowloris: the request head did not complete in time.
                 sendAndClose(.error(408, "request head not completed in time"))
-            } else if partialSince == nil && now - lastActivity > server.limits.keepAliveTimeoutSeconds {
+            } else if partialSince == nil && !channel.hasQueuedOutput && now - lastActivity > server.limits.keepAliveTimeoutSeconds {
                 state = .closed
                 channel.close()
             }

@@ -73,6 +73,8 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
     var count: Int { entries.count }
     var isEmpty: Bool { entries.isEmpty }
     var subscribers: [Subscriber] { entries.values.map(\.subscriber) }
+    /// Subscribers neither catching up nor filtering their join.
+    var liveSubscribers: [Subscriber] { entries.values.filter { $0.catchUp == nil && $0.joinFilter == nil }.map(\.subscriber) }
 
     func contains(_ s: Subscriber) -> Bool { entries[ObjectIdentifier(s)] != nil }
 
@@ -227,6 +229,11 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
     /// run may stamp its last lines a moment after the `die`).
     static var newRunMargin: Int64 { 1_000_000_000 }
 
+    static func saturatingAdd(_ a: Int64, _ b: Int64) -> Int64 {
+        let (v, o) = a.addingReportingOverflow(b)
+        return o ? (b > 0 ? Int64.max : Int64.min) : v
+    }
+
     mutating func takeSynthesizedRestarts() -> [Int64] {
         defer { synthesizedRestarts = [] }
         return synthesizedRestarts
@@ -267,7 +274,7 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
         for i in lines.indices {
             // A line of a run no event announced yet (the engine's events come on another
             // connection): it gets its `restart` now; the machine ignores the late event.
-            if let ended = endedAt, lines[i].timestamp > ended + Self.newRunMargin,
+            if let ended = endedAt, lines[i].timestamp > Self.saturatingAdd(ended, Self.newRunMargin),
                restartIndex(before: lines[i].timestamp) == nil {
                 addMarker(.restart(time: lines[i].timestamp))
                 synthesizedRestarts.append(lines[i].timestamp)
@@ -297,7 +304,10 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
         // Per segment, each variant (encoding × stream selection) is encoded once.
         var encoded: [[DeliveryKey: ([UInt8], Int)]] = Array(repeating: [:], count: segments.count)
         var markerFrames: [Int: [[UInt8]]] = [:]
-        for (oid, var entry) in entries {
+        // Each entry is taken out while it is updated: its catch-up buffer is then referenced
+        // once, so appending does not copy it (a copy per batch would be quadratic).
+        for oid in Array(entries.keys) {
+            guard var entry = entries.removeValue(forKey: oid) else { continue }
             let s = entry.subscriber
             var sends: [Send] = []
             var finished = false
@@ -344,11 +354,7 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
                     if n > 0 { sends.append(.frames(bytes, lines: n)) }
                 }
             }
-            if finished {
-                entries.removeValue(forKey: oid)
-            } else {
-                entries[oid] = entry
-            }
+            if !finished { entries[oid] = entry }
             if !sends.isEmpty { out.append((s, sends)) }
         }
         return out

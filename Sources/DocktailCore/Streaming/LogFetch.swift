@@ -49,7 +49,10 @@ final class LogFetch: DockerResponseHandler, @unchecked Sendable {
         do {
             try decoder.decode(bytes) { batch.append($0) }
         } catch {
+            // A stream docktail cannot frame is ended on both sides (a follow would run on).
+            let c = connection
             finish(.badResponse("log stream: \(error)"))
+            c?.close()
             return
         }
     }

@@ -147,8 +147,8 @@ final class LogHub: @unchecked Sendable {
         case .announceEngineLost(let why):
             metrics.engineError()
             logger.warning("engine lost", metadata: ["engine": "\(client.name)", "container": "\(info.name)", "error": "\(why)"])
-            deliver(fanOut.broadcast(LogFanOut<LogSubscription>.eventFrame(
-                .object([("event", .string("error")), ("message", .string("\(why); reconnecting"))]))))
+            let frame = LogFanOut<LogSubscription>.eventFrame(.object([("event", .string("error")), ("message", .string("\(why); reconnecting"))]))
+            deliver(fanOut.broadcast(frame) + waiting.map { ($0, [.event(frame)]) })
         case .scheduleTimer(let after, let token):
             loop.schedule(after: after) { [self] in handle(.timerFired(token: token)) }
         case .scheduleLinger(let after, let generation):
@@ -192,7 +192,9 @@ final class LogHub: @unchecked Sendable {
             decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes)
             query = LogQuery().engineQuery(follow: false, tail: limits.ringLines, since: nil)
         case .follow, .tailReread:
-            decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position)
+            // A followed stream is one run: a stamp-shaped text inside it is never a run boundary.
+            decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position,
+                                       detectsRunBoundaries: kind != .follow)
             // From the last entry delivered; with none (an empty log), from the start, so lines
             // written between the history read and this one are not lost.
             let since = Timestamp(clamping: position.resumeTimestamp ?? 0)
@@ -281,7 +283,8 @@ final class LogHub: @unchecked Sendable {
                 previewedBytes = decoder.pendingBytes
                 let previews = decoder.partialLines()
                 var encoded: [DeliveryKey: [UInt8]] = [:]
-                for s in fanOut.subscribers {
+                // Only to subscribers that are live: one still reading its history gets it in order.
+                for s in fanOut.liveSubscribers {
                     if encoded[s.key] == nil {
                         var out: [UInt8] = []
                         _ = LogFrameEncoder.append(previews, key: s.key, to: &out)

@@ -117,6 +117,9 @@ public struct LogLineAssembler: Sendable {
 
     public var hasPendingLine: Bool { pending[0].active || pending[1].active }
 
+    /// Whether a line of `stream` is unfinished.
+    public func hasPendingLine(_ stream: LogStream) -> Bool { pending[Int(stream.rawValue) - 1].active }
+
     /// Bytes held in unfinished lines (changes whenever one grows).
     public var pendingBytes: Int { pending[0].bytes.count + pending[1].bytes.count }
 

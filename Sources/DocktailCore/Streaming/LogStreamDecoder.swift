@@ -70,10 +70,17 @@ public struct LogStreamDecoder: Sendable {
     private var skipThrough: Position
     /// Entries seen in this response, per stream (trusted stamps only).
     private var seen = Position()
-    /// Position of the last entries seen (in this response, or before it for a stream that has none yet).
+    /// `seen` as of the last entry after which no line of its stream was unfinished: a stream
+    /// resumed from here re-reads the first pieces of a line cut by a failure, instead of losing them.
+    private var committed = Position()
+    /// Where to resume: after the last entry that completed a line (in this response, or
+    /// before it for a stream that has none yet).
     public var position: Position {
-        Position(stdout: seen.stdout ?? skipThroughInitial.stdout, stderr: seen.stderr ?? skipThroughInitial.stderr)
+        Position(stdout: committed.stdout ?? skipThroughInitial.stdout, stderr: committed.stderr ?? skipThroughInitial.stderr)
     }
+    /// TTY: recognise the end of a run inside content (a short entry followed by an engine
+    /// stamp). Only a read that can span runs needs it (history, not a followed run).
+    public var detectsRunBoundaries: Bool
     private let skipThroughInitial: Position
     /// Messages the engine sent in-band on stream 3.
     public private(set) var engineErrors: [String] = []
@@ -86,8 +93,9 @@ public struct LogStreamDecoder: Sendable {
     private let now: @Sendable () -> Int64
 
     public init(tty: Bool, maxLineBytes: Int = 1024 * 1024, resumeAfter: Position? = nil,
-                maxClockSkewNanoseconds: Int64 = 10_000_000_000,
+                maxClockSkewNanoseconds: Int64 = 10_000_000_000, detectsRunBoundaries: Bool = true,
                 now: @escaping @Sendable () -> Int64 = { MonotonicClock.wallNanoseconds() }) {
+        self.detectsRunBoundaries = detectsRunBoundaries
         self.tty = tty
         self.demux = DockerLogDemultiplexer(maxFrameBytes: max(4 * 1024 * 1024, maxLineBytes + 1024))
         self.assembler = LogLineAssembler(maxLineBytes: maxLineBytes)
@@ -116,6 +124,10 @@ public struct LogStreamDecoder: Sendable {
         }
     }
 
+    private mutating func commitIfLineDone(_ stream: LogStream) {
+        if !assembler.hasPendingLine(stream) { committed[stream] = seen[stream] }
+    }
+
     public mutating func finish(emit: (LogLine) -> Void) {
         if !carry.isEmpty, case .content(_, let ts, let tsText, let skip) = ttyState, !skip {
             // The response ended inside what looked like the start of a stamp: it was content.
@@ -124,6 +136,7 @@ public struct LogStreamDecoder: Sendable {
         }
         carry = []
         assembler.finish(emit: emit)
+        committed = seen
     }
 
     /// Previews of lines still being written (see `LogLineAssembler.partialLines`).
@@ -144,7 +157,7 @@ public struct LogStreamDecoder: Sendable {
     }
 
     /// Records the entry's position; false when it was delivered before (resume).
-    private mutating func admit(_ stream: LogStream, _ timestamp: Int64) -> Bool {
+    private mutating func admit(_ stream: LogStream, _ timestamp: Int64, mayMovePosition: Bool = true) -> Bool {
         entryCount += 1
         if let skip = skipThrough[stream] {
             // `since` is inclusive, so a resumed stream repeats every entry stamped `since`:
@@ -156,7 +169,7 @@ public struct LogStreamDecoder: Sendable {
             }
             skipThrough[stream] = nil
         }
-        if isTrusted(stream, timestamp) {
+        if mayMovePosition && isTrusted(stream, timestamp) {
             _ = seen.advance(stream, timestamp)
         } else {
             // Delivered, but never a resume point (a resumed stream may repeat it: better than a gap).
@@ -186,6 +199,7 @@ public struct LogStreamDecoder: Sendable {
         // one is the end of a run (the process exited mid-line): the line ends with it, and the
         // next run starts a line of its own.
         if content.count < Self.ttyEntryLimit, content.last != 0x0A { assembler.endLine(stream: stream, emit: emit) }
+        commitIfLineDone(stream)
     }
 
     /// The TTY stream: entries `TIMESTAMP SP content` back to back with no framing. An entry
@@ -207,6 +221,24 @@ public struct LogStreamDecoder: Sendable {
     }
 
     private static let stampShape: [UInt8] = Array("0000-00-00T00:00:00".utf8)
+
+    /// Where the framing says a stamp must be (after a newline or 16 KiB): the engine's stamps of
+    /// one stream do not go back, and none lies a day ahead. Anything else means the bytes are
+    /// not where the decoder thinks, and they are kept as content.
+    private func isPlausibleFramingStamp(_ ts: Int64) -> Bool {
+        if let last = seen[.stdout] ?? skipThroughInitial[.stdout], ts < last.timestamp { return false }
+        let (limit, o) = now().addingReportingOverflow(86_400_000_000_000)
+        return o || ts <= limit
+    }
+
+    /// A stamp inside content starts a new run only if it is already past (the run began
+    /// before docktail read it), at least a millisecond after the entry it would end (a
+    /// restart takes time), and not older than the stream's trusted position.
+    private func isPlausibleRunStart(_ ts: Int64, after entry: Int64) -> Bool {
+        guard ts >= entry.addingReportingOverflow(1_000_000).partialValue, ts <= now() else { return false }
+        if let last = seen[.stdout] ?? skipThroughInitial[.stdout], ts < last.timestamp { return false }
+        return true
+    }
 
     private enum StampMatch { case stamp(length: Int, timestamp: Int64), none, needMore }
 
@@ -244,14 +276,14 @@ public struct LogStreamDecoder: Sendable {
             case .timestamp(var text):
                 let c = input[i]
                 i += 1
-                if c == 0x20, let ts = text.withUnsafeBytes({ DockerTimestamp.parse($0) }) {
+                if c == 0x20, let ts = text.withUnsafeBytes({ DockerTimestamp.parse($0) }), isPlausibleFramingStamp(ts) {
                     let skip = !admit(.stdout, ts)
                     ttyState = .content(count: 0, timestamp: ts, timestampText: text, skip: skip)
                 } else if c == 0x20 || text.count >= Self.maxStampBytes {
                     // Not an engine stamp where one must be: the bytes are content (stamped now).
                     let now = Timestamp(clamping: self.now()).nanoseconds
                     let stamp = Array(DockerTimestamp.format(now).utf8)
-                    _ = admit(.stdout, now)
+                    _ = admit(.stdout, now, mayMovePosition: false)
                     text.append(c)
                     stamp.withUnsafeBytes { st in text.withUnsafeBytes { assembler.add(stream: .stdout, timestamp: now, timestampText: st, content: $0, emit: emit) } }
                     ttyState = .content(count: text.count, timestamp: now, timestampText: stamp, skip: false)
@@ -268,9 +300,9 @@ public struct LogStreamDecoder: Sendable {
                     let c = input[end]
                     if c == 0x0A { break }
                     // A stamp can only start with the digit 1 or 2 (years 1970 to 2261).
-                    if (c == 0x31 || c == 0x32) && count + (end - i) > 0 {
+                    if detectsRunBoundaries && (c == 0x31 || c == 0x32) && count + (end - i) > 0 {
                         switch Self.stamp(in: input, at: end) {
-                        case .stamp(let length, let t) where t >= ts && isTrusted(.stdout, t):
+                        case .stamp(let length, let t) where isPlausibleRunStart(t, after: ts):
                             next = (length, t)
                         case .needMore:
                             needMore = true
@@ -299,11 +331,14 @@ public struct LogStreamDecoder: Sendable {
                     // The entry ended short (a run ended on a partial line): so does its line;
                     // a new entry starts here.
                     if !skip { assembler.endLine(stream: .stdout, emit: emit) }
+                    commitIfLineDone(.stdout)
                     let text = Array(UnsafeRawBufferPointer(rebasing: input[end..<(end + next.length - 1)]))
                     i = end + next.length
-                    let skipNext = !admit(.stdout, next.timestamp)
+                    // A boundary found by shape never moves the resume position.
+                    let skipNext = !admit(.stdout, next.timestamp, mayMovePosition: false)
                     ttyState = .content(count: 0, timestamp: next.timestamp, timestampText: text, skip: skipNext)
                 } else if sawNewline || newCount >= Self.ttyEntryLimit {
+                    commitIfLineDone(.stdout)
                     ttyState = .timestamp([])
                 } else {
                     ttyState = .content(count: newCount, timestamp: ts, timestampText: tsText, skip: skip)

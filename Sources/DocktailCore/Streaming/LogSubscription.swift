@@ -38,6 +38,11 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     private var joinHubAfter = false
     /// Times a closed hub was replaced (a race with its linger shutdown); bounded.
     private var hubLookups = 0
+    /// History lines not yet handed to the socket (see `sendHistory`).
+    private var historyBacklog: [LogLine] = []
+    private var historyBacklogIndex = 0
+    /// What to do once the backlog is sent (the history ended meanwhile).
+    private var afterHistory: (() -> Void)?
 
     init(loop: EventLoop, query: LogQuery, info: ContainerInfo, hostName: String, client: DockerClient,
          registry: LogHubRegistry, limits: StreamingLimits, metrics: any StreamingMetrics) {
@@ -72,13 +77,24 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
             if let until = query.until {
                 // Nothing may arrive after `until`: end at that moment (lines stamped after it
                 // that arrive earlier are cut by the hub).
-                let seconds = Double(until.nanoseconds - now.nanoseconds) / 1e9
-                loop.schedule(after: seconds) { [weak self] in
-                    self?.close(code: WebSocketCloseCode.normalClosure.rawValue, reason: "until reached")
-                }
+                scheduleUntil(until)
             }
         } else {
             startHistory(joinHubAfter: false)
+        }
+    }
+
+    /// Closes at `until`, checking at most a minute apart: a timer never outlives a closed
+    /// subscription by more than that, however far away `until` is.
+    private func scheduleUntil(_ until: Timestamp) {
+        let remaining = Double(until.nanoseconds - Timestamp.now().nanoseconds) / 1e9
+        loop.schedule(after: min(max(remaining, 0), 60)) { [weak self] in
+            guard let self, self.ws != nil else { return }
+            if Timestamp.now() >= until {
+                self.close(code: WebSocketCloseCode.normalClosure.rawValue, reason: "until reached")
+            } else {
+                self.scheduleUntil(until)
+            }
         }
     }
 
@@ -101,7 +117,8 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     }
 
     func webSocketBecameWritable(_ connection: WebSocketConnection) {
-        if case .fetching(let fetch, _) = mode { fetch.resume() }
+        drainHistory()
+        if historyBacklogIndex >= historyBacklog.count, case .fetching(let fetch, _) = mode { fetch.resume() }
     }
 
     func webSocketDidClose(_ connection: WebSocketConnection) {
@@ -175,7 +192,12 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     }
 
     func close(code: UInt16, reason: String) {
+        // A history read in flight stops with the subscription (it would run on unpaced).
+        if case .fetching(let fetch, _) = mode { fetch.cancel() }
         mode = .ended
+        historyBacklog = []
+        historyBacklogIndex = 0
+        afterHistory = nil
         ws?.close(code: code, reason: reason)
     }
 
@@ -231,12 +253,15 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
                 self.locate()
             case .lines(let lines):
                 self.locator = nil
+                // Where these lines end (they may still wait in the backlog when the follow starts).
+                var end = self.historyEnd
+                for line in lines where self.key.selects(line) { _ = end.advance(line.stream, line.timestamp) }
                 self.sendHistory(lines)
                 if self.query.follow && !self.joinHubAfter {
                     // Keep following from the last line sent (the skip drops what was sent).
-                    let since = self.historyEnd.resumeTimestamp.map(Timestamp.init(clamping:)) ?? self.query.since
+                    let since = end.resumeTimestamp.map(Timestamp.init(clamping:)) ?? self.query.since
                     self.streamHistory(since: since, until: self.query.until, follow: true, tail: since == nil ? 0 : nil,
-                                       resumeAfter: self.historyEnd)
+                                       resumeAfter: end)
                 } else {
                     self.historyEnded(nil)
                 }
@@ -295,25 +320,56 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
         }
         sendHistory(lines)
         // The one backpressure mechanism: history waits while the client is over its budget.
-        if !ws.channel.isWritable { fetch.pause() }
+        if !ws.channel.isWritable || historyBacklogIndex < historyBacklog.count { fetch.pause() }
     }
 
-    /// History is never dropped: it goes out as control-class data, and the engine read pauses
-    /// while the client is behind.
+    /// History is never dropped: it goes out as undroppable data in slices of at most
+    /// `historySliceBytes`, each only while the client is under its budget's high-water mark;
+    /// the rest waits here (the engine read pauses meanwhile, so this holds one read's worth, or
+    /// one located `tail` window of at most `historyBufferBytes`).
     private func sendHistory(_ lines: [LogLine]) {
-        guard let ws, !lines.isEmpty else { return }
-        var out: [UInt8] = []
-        out.reserveCapacity(lines.count * 96)
-        let n = LogFrameEncoder.append(lines, key: key, to: &out)
-        if n > 0 { ws.send(encodedFrames: out, lines: 0) }
-        for i in lines.indices where key.streams & lines[i].stream.rawValue != 0 {
-            _ = historyEnd.advance(lines[i].stream, lines[i].timestamp)
+        guard !lines.isEmpty else { return }
+        historyBacklog.append(contentsOf: lines)
+        drainHistory()
+    }
+
+    private static let historySliceBytes = 256 * 1024
+
+    /// Sends what the client can take now; runs the pending end of history once all is sent.
+    private func drainHistory() {
+        while historyBacklogIndex < historyBacklog.count, let ws, ws.channel.isWritable {
+            var out: [UInt8] = []
+            var k = historyBacklogIndex
+            var n = 0
+            while k < historyBacklog.count && out.count < Self.historySliceBytes {
+                let line = historyBacklog[k]
+                if key.selects(line) {
+                    LogFrameEncoder.appendFrame(line, encoding: key.encoding, to: &out)
+                    n += 1
+                    _ = historyEnd.advance(line.stream, line.timestamp)
+                }
+                k += 1
+            }
+            historyBacklogIndex = k
+            if n > 0 { ws.send(encodedFrames: out, lines: 0) }
+        }
+        guard historyBacklogIndex >= historyBacklog.count else { return }
+        historyBacklog.removeAll(keepingCapacity: false)
+        historyBacklogIndex = 0
+        if let next = afterHistory {
+            afterHistory = nil
+            next()
         }
     }
 
     private func historyEnded(_ error: DockerError?) {
         // A client that left (or was closed) gets nothing more.
         if case .ended = mode { return }
+        // The end (close, or join the hub) comes after the last history line is sent.
+        if historyBacklogIndex < historyBacklog.count {
+            afterHistory = { [weak self] in self?.historyEnded(error) }
+            return
+        }
         let join = joinHubAfter
         if let error {
             metrics.engineError()

@@ -49,6 +49,9 @@ struct LogTailLocator: Sendable {
     private var ring: [Slot] = []
     private var head = 0
     private var keptBytes = 0
+    /// Slots from `head` up to this many places on hold no line any more (their payloads were
+    /// dropped for the budget): eviction resumes here, so each slot is visited once.
+    private var evictedRun = 0
     private var firstSeen: UInt8 = 0
     private var lastStart: [LogStream: (Int64, Int)] = [:]
     private var certainLines = 0
@@ -70,6 +73,7 @@ struct LogTailLocator: Sendable {
         ring.removeAll(keepingCapacity: true)
         head = 0
         keptBytes = 0
+        evictedRun = 0
         firstSeen = 0
         lastStart = [:]
         certainLines = 0
@@ -94,16 +98,18 @@ struct LogTailLocator: Sendable {
             if let old = ring[head].line { keptBytes -= old.storage.count }
             ring[head] = slot
             head = (head + 1) % ring.count
+            // The oldest slot left the ring: the run of emptied slots starts one later.
+            evictedRun = max(0, evictedRun - 1)
         }
-        // Over budget: drop line payloads oldest first, keeping their marks.
-        var i = head
-        while keptBytes > byteBudget {
+        // Over budget: drop line payloads oldest first, keeping their marks. The emptied slots
+        // form a run from the oldest one; it only grows, so no slot is looked at twice.
+        while keptBytes > byteBudget && evictedRun < ring.count {
+            let i = (head + evictedRun) % ring.count
             if let old = ring[i].line {
                 keptBytes -= old.storage.count
                 ring[i].line = nil
             }
-            i = (i + 1) % ring.count
-            if i == head { break }
+            evictedRun += 1
         }
     }
 

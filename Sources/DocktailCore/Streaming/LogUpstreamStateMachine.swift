@@ -154,10 +154,18 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
     private var restartRecheckAttempt = 0
     /// A `start` event came while a stream or an inspect was in flight.
     private var startPending = false
+    /// The followed stream is counted as an open upstream (metrics); kept, not derived, so
+    /// every `upstreamOpen(true)` has exactly one `upstreamOpen(false)`.
+    private var upstreamCounted = false
+    /// The run shown was announced by its own `start` event (not only by an inspect or a line):
+    /// when it was not, its late `start` event is recognised and adds no second marker.
+    private var runAnnounced = true
     /// What to do once the tail re-read ends.
     private var afterReread = EndOfRun.sameRun
     /// How long to wait for the events that explain an inspect.
     static let eventWait = 2.0
+    /// A `start` event this soon after a run's start (nanoseconds) announces that run.
+    static let lateStartWindow: Int64 = 10_000_000_000
     var linger: Double
     var now: Int64 = 0
 
@@ -194,9 +202,8 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
             switch state {
             case .closed, .removed: return []
             default:
-                let wasOpen = isUpstreamOpen
                 state = .closed
-                return (wasOpen ? [.upstreamOpen(false)] : []) + [.closeStream, .shutDown]
+                return countUpstream(false) + [.closeStream, .shutDown]
             }
         case .engineDestroyed:
             return remove()
@@ -211,6 +218,14 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
             return [.marker(.end(exitCode: code ?? 0, time: time))] + eventArrived()
         case .engineStarted(let time):
             guard isActive, time > (lastStartEventTime ?? Int64.min) else { return [] }
+            // (Its time may lie a little before a run seen in a line, or after one seen by inspect.)
+            if !runAnnounced, !runEnded, let shown = runStartedAt, time > shown - Self.lateStartWindow, time < shown + Self.lateStartWindow {
+                // The late `start` of the run already shown (from an inspect or a line): no marker.
+                runAnnounced = true
+                lastStartEventTime = time
+                return eventArrived()
+            }
+            runAnnounced = true
             lastStartEventTime = time
             var actions: [Action] = []
             if !runEnded { actions.append(.marker(.end(exitCode: lastExitCode ?? 0, time: time))) }
@@ -225,10 +240,11 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
             }
             return actions + eventArrived()
         case .restartSeenInLog(let time):
-            guard isActive else { return [] }
-            lastStartEventTime = max(lastStartEventTime ?? time, time)
+            // Never from a stamp in the future: a line cannot silence the events to come.
+            guard isActive, time <= now + Self.lateStartWindow else { return [] }
             runStartedAt = max(runStartedAt ?? time, time)
             runEnded = false
+            runAnnounced = false
             return []
         case .engineBack:
             switch state {
@@ -279,27 +295,23 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
         }
     }
 
-    private var isUpstreamOpen: Bool {
-        if case .streaming(.follow) = state { return true }
-        if case .streaming(.tailReread) = state { return true }
-        if case .inspecting(.afterEnd) = state { return true }
-        if case .awaitingEvents = state { return true }
-        return false
+    private mutating func countUpstream(_ open: Bool) -> [Action] {
+        guard upstreamCounted != open else { return [] }
+        upstreamCounted = open
+        return [.upstreamOpen(open)]
     }
 
     private mutating func remove() -> [Action] {
         switch state {
         case .removed, .closed: return []
         default:
-            let wasOpen = isUpstreamOpen
             state = .removed
-            return (wasOpen ? [.upstreamOpen(false)] : []) + [.closeStream, .removed]
+            return countUpstream(false) + [.closeStream, .removed]
         }
     }
 
     private mutating func engineFailed(_ why: String) -> [Action] {
-        let wasOpen = isUpstreamOpen
-        var actions: [Action] = wasOpen ? [.upstreamOpen(false)] : []
+        var actions: [Action] = countUpstream(false)
         if case .streaming = state { actions.append(.closeStream) }
         if !announcedOutage {
             announcedOutage = true
@@ -314,9 +326,8 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
 
     private mutating func follow() -> [Action] {
         startPending = false
-        let wasOpen = isUpstreamOpen
         state = .streaming(.follow)
-        return (wasOpen ? [] : [.upstreamOpen(true)]) + [.openStream(.follow)]
+        return countUpstream(true) + [.openStream(.follow)]
     }
 
     private mutating func inspected(_ snap: Snapshot) -> [Action] {
@@ -334,8 +345,8 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
                 // run the events missed gets its markers now.
                 if !runEnded { actions.append(.marker(.end(exitCode: lastExitCode ?? 0, time: started))) }
                 actions.append(.marker(.restart(time: started)))
-                lastStartEventTime = started
                 runEnded = false
+                runAnnounced = false
             }
         }
         if purpose != .afterEnd, let started = snap.startedAt { runStartedAt = max(runStartedAt ?? started, started) }
@@ -350,7 +361,7 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
             if snap.running || startPending || newRun { return actions + [.flushMarkersThroughRestart] + follow() }
             // A recheck while restarting (or after an outage) found no new run: keep waiting.
             state = .stopped(exitCode: snap.exitCode, restarting: snap.restarting)
-            actions.append(.flushMarkers)
+            actions += countUpstream(false) + [.flushMarkers]
             if snap.restarting {
                 timerToken += 1
                 actions.append(.scheduleTimer(after: Self.recheckDelay(attempt: restartRecheckAttempt), token: timerToken))
@@ -385,7 +396,12 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
 
     /// An event arrived: if the machine was waiting for it, go on.
     private mutating func eventArrived() -> [Action] {
-        guard case .awaitingEvents(let end) = state, eventsExplain(end) else { return [] }
+        guard case .awaitingEvents(let end) = state else { return [] }
+        if case .stopped = end, startPending, let started = lastStartEventTime {
+            // Waiting for the end of a run, its next run's `start` came: re-read up to it, follow it.
+            return reread(.newRun(startedAt: started), synthesize: false)
+        }
+        guard eventsExplain(end) else { return [] }
         return reread(end, synthesize: false)
     }
 
@@ -399,7 +415,7 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
             if synthesize || (lastStartEventTime ?? Int64.min) < started {
                 if !runEnded { actions.append(.marker(.end(exitCode: lastExitCode ?? 0, time: started))) }
                 actions.append(.marker(.restart(time: started)))
-                lastStartEventTime = max(lastStartEventTime ?? started, started)
+                runAnnounced = false
             }
             runEnded = false
             runStartedAt = max(runStartedAt ?? started, started)
@@ -432,13 +448,18 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
                 let delay = Self.recheckDelay(attempt: restartRecheckAttempt)
                 restartRecheckAttempt += 1
                 followRestarts = 0
-                return [.upstreamOpen(false), .flushMarkers, .scheduleTimer(after: delay, token: timerToken)]
+                return countUpstream(false) + [.flushMarkers, .scheduleTimer(after: delay, token: timerToken)]
             }
             return [.flushMarkersThroughRestart] + follow()
         case .stopped(let code, _, let restarting):
+            if startPending {
+                // It started again while its tail was read: follow the new run.
+                state = .inspecting(.afterStart)
+                return [.inspect]
+            }
             lastExitCode = nil
             state = .stopped(exitCode: code, restarting: restarting)
-            var actions: [Action] = [.upstreamOpen(false), .flushMarkers]
+            var actions: [Action] = countUpstream(false) + [.flushMarkers]
             if restarting {
                 timerToken += 1
                 actions.append(.scheduleTimer(after: Self.recheckDelay(attempt: restartRecheckAttempt), token: timerToken))
@@ -457,7 +478,7 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
         case .streaming(.history):
             hasPosition = true
             state = .streaming(.follow)
-            return [.serveWaiting, .upstreamOpen(true), .openStream(.follow)]
+            return [.serveWaiting] + countUpstream(true) + [.openStream(.follow)]
         case .streaming(.follow):
             hasPosition = true
             state = .inspecting(.afterEnd)

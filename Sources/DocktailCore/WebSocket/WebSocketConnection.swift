@@ -182,7 +182,10 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
                 close(code: WebSocketCloseCode.policyViolation.rawValue, reason: "client too slow")
                 return
             }
-            if now - lastReceived > limits.pongTimeoutSeconds {
+            // While reading is stopped for backpressure the peer's frames wait in the kernel:
+            // progress in taking our output counts as a sign of life then.
+            let alive = channel.isBackpressured ? max(lastReceived, channel.lastWriteProgress) : lastReceived
+            if now - alive > limits.pongTimeoutSeconds {
                 state = .closed
                 channel.close()
             } else if now - lastReceived > limits.pingIntervalSeconds && now - lastPingSent > limits.pingIntervalSeconds {
