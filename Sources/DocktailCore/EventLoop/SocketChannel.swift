@@ -140,8 +140,9 @@ public final class SocketChannel: @unchecked Sendable {
     public func write(_ bytes: [UInt8], lines: Int = 0) {
         loop.assertInLoop()
         guard case .open = state, !bytes.isEmpty else { return }
-        // The client learns of lost lines before the next line it gets.
-        if lines > 0 && output.unannouncedDrops > 0 { announceDrops() }
+        // The client learns of lost lines before the next frame it gets (a line, or an event
+        // such as `end` after which it may stop reading).
+        if output.unannouncedDrops > 0 { announceDrops() }
         if output.isEmpty {
             let n = bytes.withUnsafeBytes { raw in Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL)) }
             if n == bytes.count {

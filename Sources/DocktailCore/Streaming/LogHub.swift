@@ -192,9 +192,8 @@ final class LogHub: @unchecked Sendable {
             decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes)
             query = LogQuery().engineQuery(follow: false, tail: limits.ringLines, since: nil)
         case .follow, .tailReread:
-            // A followed stream is one run: a stamp-shaped text inside it is never a run boundary.
-            decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position,
-                                       detectsRunBoundaries: kind != .follow)
+            // (A follow resumes inside the previous run, so it can span a run boundary too.)
+            decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position)
             // From the last entry delivered; with none (an empty log), from the start, so lines
             // written between the history read and this one are not lost.
             let since = Timestamp(clamping: position.resumeTimestamp ?? 0)

@@ -425,6 +425,9 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
                 runEnded = true
                 actions.append(.marker(.end(exitCode: lastExitCode ?? code, time: finishedAt ?? now)))
             }
+            // The inspect saw it stopped: whatever is stamped after that belongs to a later run,
+            // whose `start` may not have arrived yet. Its lines come with the next follow.
+            until = now
         case .sameRun:
             break
         }
