@@ -182,9 +182,10 @@ public final class WebSocketConnection: SocketChannelHandler, EventLoopTickable,
                 close(code: WebSocketCloseCode.policyViolation.rawValue, reason: "client too slow")
                 return
             }
-            // While reading is stopped for backpressure the peer's frames wait in the kernel:
-            // progress in taking our output counts as a sign of life then.
-            let alive = channel.isBackpressured ? max(lastReceived, channel.lastWriteProgress) : lastReceived
+            // A peer that takes queued output is alive even if it sends nothing (its pong may wait
+            // behind a long history, or in the kernel while reading is stopped for backpressure);
+            // queued output only moves when the peer acknowledges it.
+            let alive = max(lastReceived, channel.lastWriteProgress)
             if now - alive > limits.pongTimeoutSeconds {
                 state = .closed
                 channel.close()
