@@ -244,3 +244,120 @@ def test_hostile_clients_are_bounded_and_their_fds_return(docktail, engine):
     for s in socks:
         s.close()
     engine.docker("rm", "-f", "chatty")
+
+
+class HungEngine:
+    """An engine that answers the calls docktail needs to attach, then never answers a log
+    request: the only way to see the stream deadline work (a real engine always answers)."""
+
+    def __init__(self, container="hung"):
+        import http.server
+        import socketserver
+
+        info = {"Id": "a" * 64, "Name": "/" + container, "Config": {"Image": "x", "Tty": False, "Labels": {}},
+                "State": {"Status": "running", "Running": True, "Restarting": False, "ExitCode": 0,
+                          "StartedAt": "2026-11-29T00:00:00Z", "FinishedAt": "0001-01-01T00:00:00Z"},
+                "Created": "2026-11-29T00:00:00Z"}
+        self.hung = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                if "/logs" in self.path or "/events" in self.path:
+                    owner.hung.append(self.connection)
+                    time.sleep(30)  # never answers in time
+                    return
+                body = json.dumps({"ApiVersion": "1.41"} if self.path.endswith("/version") else info).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        owner = self
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_hung_engine_stream_fails_within_its_deadline(docktail):
+    engine = HungEngine()
+    try:
+        d = docktail(engine_url=f"tcp://127.0.0.1:{engine.port}", config={"timeouts": {"engineRequest": 1}})
+        w = d.ws("/logs/hung?tail=0")
+        assert w.status == 101
+        t0 = time.time()
+        msgs = collect(w, until=lambda m: any('"event":"error"' in x for x in m if isinstance(x, str)), timeout=10)
+        errors = [e for e in events(msgs) if e["event"] == "error"]
+        assert errors and "did not answer in time" in errors[0]["message"], msgs
+        assert time.time() - t0 < 5
+        assert d.proc.poll() is None and d.get("/healthz")[0] in (200, 503)
+    finally:
+        engine.close()
+
+
+def test_accept_backs_off_when_file_descriptors_run_out(binary, engine, tmp_path):
+    import resource
+    import subprocess as sp
+    from helpers import Docktail
+
+    # docktail with room for a few dozen descriptors only.
+    d = Docktail(binary, engine_url=engine.url, env={})
+    d.stop()
+    cfg = d.config_path
+    log = open(tmp_path / "log", "w")
+    proc = sp.Popen(["prlimit", "--nofile=48:48", binary, "--config", cfg], stdout=log, stderr=sp.STDOUT)
+    try:
+        port = None
+        for _ in range(100):
+            text = open(tmp_path / "log").read()
+            m = __import__("re").search(r"address=[0-9.]+:(\d+)", text)
+            if m:
+                port = int(m.group(1))
+                break
+            time.sleep(0.05)
+        assert port
+        socks = []
+        for _ in range(80):
+            try:
+                socks.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+            except OSError:
+                break
+        time.sleep(3)
+        # Out of descriptors: no busy loop (a spinning accept would use a whole core).
+        stat = open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1].split()
+        cpu0 = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        time.sleep(3)
+        stat = open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1].split()
+        cpu1 = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        assert cpu1 - cpu0 < 1.0, cpu1 - cpu0
+        assert open(tmp_path / "log").read().count("out of file descriptors") == 1
+        for s in socks:
+            s.close()
+        # Descriptors back: it accepts again.
+        deadline = time.time() + 10
+        ok = False
+        while time.time() < deadline and not ok:
+            try:
+                with urllib_request().urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    ok = r.status == 200
+            except Exception:  # noqa: BLE001 - retried until the deadline
+                time.sleep(0.3)
+        assert ok
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def urllib_request():
+    import urllib.request
+    return urllib.request
