@@ -9,10 +9,7 @@ public final class RequestContext {}
 
 nonisolated(unsafe) private var fuzzRouter: Router = {
     let r = Router()
-    for route in [AccessPolicy.healthz, AccessPolicy.metrics, AccessPolicy.hosts, AccessPolicy.containers,
-                  AccessPolicy.container, AccessPolicy.events, AccessPolicy.logs] + AccessPolicy.publicAssets {
-        r.get(route) { _ in }
-    }
+    for route in AccessPolicy.allRoutes { r.get(route) { _ in } }
     r.fallback = { _ in }
     return r
 }()

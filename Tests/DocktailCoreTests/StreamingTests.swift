@@ -40,20 +40,7 @@ final class StreamingTests: XCTestCase {
         XCTAssertEqual(q.dropOldest(downTo: 10), 2)
         XCTAssertEqual(q.takeUnannouncedDrops(), 2)
         XCTAssertEqual(q.byteCount, 2 + 2 + 4)
-        var written: [UInt8] = []
-        while !q.isEmpty {
-            let n = q.withIOVecs(max: 64) { iov, count -> Int in
-                var total = 0
-                for k in 0..<count {
-                    let base = iov[k].iov_base!.assumingMemoryBound(to: UInt8.self)
-                    written += UnsafeBufferPointer(start: base, count: iov[k].iov_len)
-                    total += iov[k].iov_len
-                }
-                return total
-            }
-            q.consume(n)
-        }
-        XCTAssertEqual(written, [1, 1, 9, 9, 3, 3, 3, 3])
+        XCTAssertEqual(OutputQueueTests.drain(&q), [1, 1, 9, 9, 3, 3, 3, 3])
         XCTAssertEqual(q.takeUnannouncedDrops(), 0)
         XCTAssertEqual(q.droppedTotal, 2)
         XCTAssertEqual(q.controlBytes, 0)
@@ -84,7 +71,8 @@ final class StreamingTests: XCTestCase {
 
 /// The output budget: dropping is exact, oldest first, never control data, and O(1) amortised.
 final class OutputQueueTests: XCTestCase {
-    func drain(_ q: inout OutputQueue) -> [UInt8] {
+    /// Writes the whole queue out, a few slices at a time, as a socket would take it.
+    static func drain(_ q: inout OutputQueue) -> [UInt8] {
         var written: [UInt8] = []
         while !q.isEmpty {
             let n = q.withIOVecs(max: 3) { iov, count -> Int in
@@ -110,7 +98,7 @@ final class OutputQueueTests: XCTestCase {
             if i % 1000 == 0 { q.append([255], lines: 0) }
             q.dropOldest(downTo: 4000)
         }
-        let out = drain(&q)
+        let out = Self.drain(&q)
         kept = out.filter { $0 != 255 }.count / 4
         XCTAssertEqual(kept + q.droppedTotal, appended)
         XCTAssertEqual(out.filter { $0 == 255 }.count, 100, "control data is never dropped")

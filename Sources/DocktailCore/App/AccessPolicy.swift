@@ -23,6 +23,9 @@ public struct AccessPolicy: Sendable {
         Route(pattern: $0, access: .publicAsset, webSocket: false)
     }
 
+    /// Every route of the table.
+    public static var allRoutes: [Route] { [healthz, metrics, hosts, containers, container, events, logs] + publicAssets }
+
     public let access: AccessControl
     public let hosts: HostAllowlist
 
