@@ -326,7 +326,8 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
                         continue
                     }
                     let until = s.query.until?.nanoseconds
-                    if entry.joinFilter != nil || (until != nil && lines.last!.timestamp > until!) {
+                    // (stdout and stderr interleave: any line past `until`, not only the last)
+                    if entry.joinFilter != nil || (until != nil && lines.contains { $0.timestamp > until! }) {
                         var own = lines
                         if var filter = entry.joinFilter {
                             own = Self.filterJoin(lines, query: s.query, filter: &filter)

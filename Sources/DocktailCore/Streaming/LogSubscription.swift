@@ -38,6 +38,8 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     private var joinHubAfter = false
     /// Times a closed hub was replaced (a race with its linger shutdown); bounded.
     private var hubLookups = 0
+    /// Times a failed catch-up read was resumed (bounded).
+    private var catchUpRetries = 0
     /// History lines not yet handed to the socket (see `sendHistory`).
     private var historyBacklog: [LogLine] = []
     private var historyBacklogIndex = 0
@@ -371,6 +373,22 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
             return
         }
         let join = joinHubAfter
+        if error != nil, join, catchUpRetries < 2 {
+            // A catch-up cut short would leave a gap before the hub's buffer that nobody could
+            // count: read on from where it stopped, a little later.
+            catchUpRetries += 1
+            metrics.engineError()
+            loop.schedule(after: 0.5 * Double(catchUpRetries)) { [weak self] in
+                guard let self, self.ws != nil, case .fetching = self.mode else { return }
+                guard let resume = self.historyEnd.resumeTimestamp else {
+                    // Nothing sent yet: start over (a `tail` is located again).
+                    self.startHistory(joinHubAfter: true)
+                    return
+                }
+                self.streamHistory(since: Timestamp(clamping: resume), until: nil, follow: false, tail: nil, resumeAfter: self.historyEnd)
+            }
+            return
+        }
         if let error {
             metrics.engineError()
             sendEvent(.object([("event", .string("error")), ("message", .string(error.publicDescription))]))
