@@ -1,3 +1,5 @@
+import Foundation
+import Logging
 import XCTest
 @testable import DocktailCore
 
@@ -65,5 +67,30 @@ final class TimestampTests: XCTestCase {
         XCTAssertEqual(try LogQuery.parse(["since": "500000h"], defaultTail: 1, now: now).since, .epoch)
         XCTAssertEqual(try LogQuery.parse(["tail": "100000", "stderr": "0"], defaultTail: 1, now: now).tail, 100_000)
         XCTAssertEqual(try LogQuery.parse(["since": "0"], defaultTail: 1, now: now).since, .epoch)
+    }
+}
+
+/// The engine's clock judges its own stamps: the skew comes from the `Date` of its answers,
+/// and a hostile `Date` is ignored rather than trusted or allowed to trap.
+final class EngineClockTests: XCTestCase {
+    func head(date: String) -> HTTPResponseParser.Head {
+        var h = HTTPHeaders()
+        h.add("Date", date)
+        return HTTPResponseParser.Head(status: 200, headers: h)
+    }
+
+    func testSkewFromTheDateHeader() {
+        let client = DockerClient(name: "e", endpoint: DockerEndpoint(url: "unix:///tmp/x.sock")!, limits: EngineLimits(),
+                                  logger: Logger(label: "test"))
+        client.noteDate(head(date: HTTPDate.format(Date().addingTimeInterval(3600))))
+        XCTAssertEqual(Double(client.clockSkewNanoseconds) / 1e9, 3600, accuracy: 2)
+        XCTAssertEqual(Double(client.engineNow() - MonotonicClock.wallNanoseconds()) / 1e9, 3600, accuracy: 2)
+        // Within a second and a half: no skew (the header has whole seconds).
+        client.noteDate(head(date: HTTPDate.format(Date())))
+        XCTAssertEqual(client.clockSkewNanoseconds, 0)
+        for bad in ["Fri, 31 Dec 99999 23:59:59 GMT", "yesterday", "Thu, 01 Jan 1960 00:00:00 GMT", String(repeating: "x", count: 100)] {
+            client.noteDate(head(date: bad))
+            XCTAssertEqual(client.clockSkewNanoseconds, 0, bad)
+        }
     }
 }

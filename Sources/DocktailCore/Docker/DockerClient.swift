@@ -14,6 +14,31 @@ public final class DockerClient: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [Int: [DockerHTTPConnection]] = [:]
     private var apiVersionValue: String?
+    private var clockSkewValue: Int64 = 0
+    /// How far the engine's clock is ahead of docktail's (from the `Date` of its answers, so to
+    /// the second; at most a day either way). Log stamps are judged by the engine's clock.
+    public var clockSkewNanoseconds: Int64 {
+        lock.lock(); defer { lock.unlock() }
+        return clockSkewValue
+    }
+
+    /// The engine's `now`, for judging its stamps.
+    public var engineNow: @Sendable () -> Int64 {
+        { [self] in MonotonicClock.wallNanoseconds() &+ clockSkewNanoseconds }
+    }
+
+    func noteDate(_ head: HTTPResponseParser.Head) {
+        // An engine's `Date` is input too: a time beyond the Timestamp range is ignored, not converted.
+        guard let text = head.headers["Date"], text.utf8.count < 64, let date = HTTPDate.parse(text) else { return }
+        let seconds = date.timeIntervalSince1970
+        guard seconds.isFinite, seconds >= 0, seconds < Double(Timestamp.upperBound / 1_000_000_000) else { return }
+        let engine = Int64(seconds) * 1_000_000_000
+        let skew = min(max(engine - MonotonicClock.wallNanoseconds(), -86_400_000_000_000), 86_400_000_000_000)
+        // `Date` has whole seconds: only a skew of more than one is worth keeping.
+        let kept = abs(skew) > 1_500_000_000 ? skew : 0
+        lock.lock(); clockSkewValue = kept; lock.unlock()
+    }
+
     /// Called for every request sent to the engine (metrics; set before use).
     public var onRequest: (@Sendable () -> Void)?
     /// Highest API version docktail speaks; the engine's own is used when lower.
@@ -44,6 +69,7 @@ public final class DockerClient: @unchecked Sendable {
     public func get(_ path: String, on loop: EventLoop, completion: @escaping (Result<(Int, [UInt8]), DockerError>) -> Void) {
         loop.assertInLoop()
         let collector = BufferingResponse(limit: limits.maxBodyBytes, completion: completion)
+        collector.onHead = { [weak self] head in self?.noteDate(head) }
         onRequest?()
         let send: (DockerHTTPConnection) -> Void = { [self] connection in
             collector.onEnd = { [self] in if connection.reusable { putIdle(connection) } }
@@ -213,13 +239,17 @@ final class BufferingResponse: DockerResponseHandler, @unchecked Sendable {
     private let limit: Int
     private var completion: ((Result<(Int, [UInt8]), DockerError>) -> Void)?
     var onEnd: (() -> Void)?
+    var onHead: ((HTTPResponseParser.Head) -> Void)?
 
     init(limit: Int, completion: @escaping (Result<(Int, [UInt8]), DockerError>) -> Void) {
         self.limit = limit
         self.completion = completion
     }
 
-    func dockerResponseHead(_ head: HTTPResponseParser.Head) { status = head.status }
+    func dockerResponseHead(_ head: HTTPResponseParser.Head) {
+        status = head.status
+        onHead?(head)
+    }
 
     func dockerResponseBody(_ bytes: UnsafeRawBufferPointer) {
         if body.count + bytes.count > limit { _ = finish(.badResponse("response body over \(limit) bytes")); return }

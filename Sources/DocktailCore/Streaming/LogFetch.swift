@@ -16,9 +16,10 @@ final class LogFetch: DockerResponseHandler, @unchecked Sendable {
     private let metrics: any StreamingMetrics
 
     init(loop: EventLoop, tty: Bool, maxLineBytes: Int, metrics: any StreamingMetrics, resumeAfter: LogStreamDecoder.Position? = nil,
+         engineNow: @escaping @Sendable () -> Int64 = { MonotonicClock.wallNanoseconds() },
          onLines: @escaping ([LogLine]) -> Void, onEnd: @escaping (DockerError?) -> Void) {
         self.loop = loop
-        self.decoder = LogStreamDecoder(tty: tty, maxLineBytes: maxLineBytes, resumeAfter: resumeAfter)
+        self.decoder = LogStreamDecoder(tty: tty, maxLineBytes: maxLineBytes, resumeAfter: resumeAfter, now: engineNow)
         self.onLines = onLines
         self.onEnd = onEnd
         self.metrics = metrics

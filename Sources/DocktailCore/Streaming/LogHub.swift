@@ -47,7 +47,7 @@ final class LogHub: @unchecked Sendable {
         self.logger = logger
         self.machine = LogUpstreamStateMachine(linger: limits.upstreamLingerSeconds)
         self.fanOut = LogFanOut(ringLines: limits.ringLines, ringBytes: limits.ringBytes, catchUpBytes: limits.catchUpBytes)
-        self.decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes)
+        self.decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, now: client.engineNow)
     }
 
     var subscriberCount: Int { fanOut.count + waiting.count }
@@ -189,11 +189,11 @@ final class LogHub: @unchecked Sendable {
         let query: String
         switch kind {
         case .history:
-            decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes)
+            decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, now: client.engineNow)
             query = LogQuery().engineQuery(follow: false, tail: limits.ringLines, since: nil)
         case .follow, .tailReread:
             // (A follow resumes inside the previous run, so it can span a run boundary too.)
-            decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position)
+            decoder = LogStreamDecoder(tty: info.tty, maxLineBytes: limits.maxLineBytes, resumeAfter: position, now: client.engineNow)
             // From the last entry delivered; with none (an empty log), from the start, so lines
             // written between the history read and this one are not lost.
             let since = Timestamp(clamping: position.resumeTimestamp ?? 0)

@@ -296,7 +296,7 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     private func startFetch(_ engineQuery: String, resumeAfter: LogStreamDecoder.Position? = nil,
                             onLines: @escaping ([LogLine]) -> Void, onEnd: @escaping (LogFetch, DockerError?) -> Void) {
         let fetch = LogFetch(loop: loop, tty: info.tty, maxLineBytes: limits.maxLineBytes, metrics: metrics,
-                             resumeAfter: resumeAfter, onLines: onLines, onEnd: { _ in })
+                             resumeAfter: resumeAfter, engineNow: client.engineNow, onLines: onLines, onEnd: { _ in })
         fetch.onEnd = { [weak fetch] error in if let fetch { onEnd(fetch, error) } }
         fetch.onEngineError = { [weak self] message in
             self?.sendEvent(.object([("event", .string("error")), ("message", .string(message))]))
