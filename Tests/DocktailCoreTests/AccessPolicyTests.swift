@@ -76,6 +76,7 @@ final class AccessPolicyTests: XCTestCase {
             XCTAssertTrue(status == 421 || status == 400, "\(host): \(String(describing: status))")
         }
         XCTAssertEqual(decide("/api/hosts?token=\(Self.token)", host: nil), 400)
+        XCTAssertTrue(HostAllowlist(names: ["Logs.Example.com."]).allowsHostName("logs.example.com"), "a configured root dot is the same name")
     }
 
     func testOriginsAreCheckedAgainstAllowedHostsAndTheHost() {

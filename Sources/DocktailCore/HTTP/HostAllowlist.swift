@@ -13,7 +13,8 @@ public struct HostAllowlist: Sendable, Equatable {
     public let names: [String]
 
     public init(names: [String]) {
-        self.names = names.map { $0.lowercased() }
+        // `logs.example.com.` is the same name as `logs.example.com` (DNS root dot).
+        self.names = names.map { $0.hasSuffix(".") ? String($0.lowercased().dropLast()) : $0.lowercased() }
     }
 
     /// The host part of a `Host` value (`name`, `name:port`, `[v6]:port`), lowercased; nil when malformed.

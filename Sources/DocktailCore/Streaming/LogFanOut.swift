@@ -226,8 +226,8 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
     /// Restarts put in because a line of a new run came before its event.
     private var synthesizedRestarts: [Int64] = []
     /// A line stamped this long after a run's end belongs to a later run (the copier of a dying
-    /// run may stamp its last lines a moment after the `die`).
-    static var newRunMargin: Int64 { 1_000_000_000 }
+    /// run may stamp its last lines a moment after the `die`; a restart takes longer).
+    static var newRunMargin: Int64 { LogUpstreamStateMachine.runEndMargin }
 
     static func saturatingAdd(_ a: Int64, _ b: Int64) -> Int64 {
         let (v, o) = a.addingReportingOverflow(b)

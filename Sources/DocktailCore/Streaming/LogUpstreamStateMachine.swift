@@ -164,6 +164,8 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
     private var afterReread = EndOfRun.sameRun
     /// How long to wait for the events that explain an inspect.
     static let eventWait = 2.0
+    /// How long after a run's `FinishedAt` its last lines may still be stamped (nanoseconds).
+    static let runEndMargin: Int64 = 100_000_000
     /// A `start` event this soon after a run's start (nanoseconds) announces that run.
     static let lateStartWindow: Int64 = 10_000_000_000
     var linger: Double
@@ -425,9 +427,11 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
                 runEnded = true
                 actions.append(.marker(.end(exitCode: lastExitCode ?? code, time: finishedAt ?? now)))
             }
-            // The inspect saw it stopped: whatever is stamped after that belongs to a later run,
-            // whose `start` may not have arrived yet. Its lines come with the next follow.
-            until = now
+            // Whatever is stamped after the run ended belongs to a later run, whose `start` may
+            // not have arrived yet: its lines come with the next follow, after its marker. The
+            // copier may stamp a dying run's last lines a moment after its end (its pipe drains),
+            // and a restart takes longer than that.
+            until = finishedAt.map { min($0 + Self.runEndMargin, now) } ?? now
         case .sameRun:
             break
         }
