@@ -156,6 +156,13 @@ public struct LogStreamDecoder: Sendable {
         return o || timestamp <= limit
     }
 
+    /// An entry without a stamp docktail can read (never from an engine asked for timestamps):
+    /// delivered, but it cannot be placed, so it neither ends a resume's skipping nor moves a position.
+    private mutating func admitUnstamped() {
+        entryCount += 1
+        untrustedStamps += 1
+    }
+
     /// Records the entry's position; false when it was delivered before (resume).
     private mutating func admit(_ stream: LogStream, _ timestamp: Int64, mayMovePosition: Bool = true) -> Bool {
         entryCount += 1
@@ -186,8 +193,8 @@ public struct LogStreamDecoder: Sendable {
         let tsText = UnsafeRawBufferPointer(rebasing: payload[0..<space])
         guard space < payload.count, let ts = DockerTimestamp.parse(tsText) else {
             // No timestamp (should not happen with timestamps=1): stamp it now.
-            let now = MonotonicClock.wallNanoseconds()
-            guard admit(stream, now) else { return }
+            let now = Timestamp(clamping: MonotonicClock.wallNanoseconds()).nanoseconds
+            admitUnstamped()
             let text = Array(DockerTimestamp.format(now).utf8)
             text.withUnsafeBytes { assembler.add(stream: stream, timestamp: now, timestampText: $0, content: payload, emit: emit) }
             return
@@ -283,7 +290,7 @@ public struct LogStreamDecoder: Sendable {
                     // Not an engine stamp where one must be: the bytes are content (stamped now).
                     let now = Timestamp(clamping: self.now()).nanoseconds
                     let stamp = Array(DockerTimestamp.format(now).utf8)
-                    _ = admit(.stdout, now, mayMovePosition: false)
+                    admitUnstamped()
                     text.append(c)
                     stamp.withUnsafeBytes { st in text.withUnsafeBytes { assembler.add(stream: .stdout, timestamp: now, timestampText: st, content: $0, emit: emit) } }
                     ttyState = .content(count: text.count, timestamp: now, timestampText: stamp, skip: false)
