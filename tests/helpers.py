@@ -231,20 +231,27 @@ class Docktail:
         self.log.close()
 
 
-def raw_http(port, data, read_timeout=3.0, host="127.0.0.1"):
-    """Sends raw bytes and returns everything the server answers until it closes or goes quiet."""
-    s = socket.create_connection((host, port))
-    s.sendall(data)
-    s.settimeout(read_timeout)
+def read_answer(s, timeout=3.0):
+    """Reads until the server closes or goes quiet; (bytes, closed)."""
+    s.settimeout(timeout)
     out = b""
     try:
         while True:
             d = s.recv(65536)
             if not d:
-                break
+                return out, True
             out += d
     except socket.timeout:
-        pass
+        return out, False
+    except (ConnectionResetError, BrokenPipeError):
+        return out, True
+
+
+def raw_http(port, data, read_timeout=3.0, host="127.0.0.1"):
+    """Sends raw bytes and returns everything the server answers until it closes or goes quiet."""
+    s = socket.create_connection((host, port))
+    s.sendall(data)
+    out, _ = read_answer(s, read_timeout)
     s.close()
     return out
 
