@@ -13,10 +13,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
     ],
     targets: [
-        // SHA-1 for Sec-WebSocket-Accept (RFC 6455 §4.2.2) comes from OpenSSL's libcrypto.
+        // SHA-1 for Sec-WebSocket-Accept (RFC 6455 §4.2.2) and TLS (to engines, and for HTTPS/WSS) come from OpenSSL.
         .systemLibrary(
             name: "COpenSSL",
-            pkgConfig: "libcrypto",
+            pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
         .target(

@@ -13,7 +13,8 @@ struct DocktailCommand: ParsableCommand {
         commandName: "docktail",
         abstract: "Stream Docker container logs to web browsers over WebSocket.",
         discussion: """
-        Precedence: command-line flags > environment (DOCKER_HOST) > config file > built-in defaults.
+        Precedence: command-line flags > environment (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION) > config file > built-in defaults.
+        SIGHUP reloads the TLS certificate and key.
         Open http://HOST:PORT/ for the dashboard, /logs/<container> for one container.
         """)
 
@@ -25,6 +26,15 @@ struct DocktailCommand: ParsableCommand {
 
     @Option(name: .long, help: "Engine as NAME=URL (unix:///path or tcp://host:port); repeat for several. Overrides the file's engines.")
     var engine: [String] = []
+
+    @Option(name: .long, help: "TLS for engine NAME as NAME=DIR, DIR holding ca.pem, cert.pem and key.pem (Docker's layout); the engine's certificate is verified.")
+    var engineTls: [String] = []
+
+    @Option(name: .long, help: "docktail's certificate chain (PEM): listeners serve HTTPS and WSS (http://HOST:PORT listeners stay plain).")
+    var tlsCert: String?
+
+    @Option(name: .long, help: "The key of --tls-cert (PEM, without a passphrase).")
+    var tlsKey: String?
 
     @Option(name: .customLong("public"), help: "Folder of the web UI.")
     var publicDir: String?
@@ -61,8 +71,10 @@ struct DocktailCommand: ParsableCommand {
 
     mutating func run() throws {
         let configuration: Configuration
+        let tls: Configuration.TLSMaterial
         do {
             configuration = try buildConfiguration()
+            tls = try configuration.makeTLSMaterial()
         } catch {
             FileHandle.standardError.write(Data("docktail: \(error)\n".utf8))
             Foundation.exit(2)
@@ -76,7 +88,7 @@ struct DocktailCommand: ParsableCommand {
         let logger = Logger(label: "docktail")
         signal(SIGPIPE, SIG_IGN)
         let files = Sockets.raiseFileLimit()
-        let app = DocktailServer(configuration: configuration, logger: logger)
+        let app = DocktailServer(configuration: configuration, tls: tls, logger: logger)
         let bound: [SocketAddress]
         do {
             bound = try app.start()
@@ -84,8 +96,9 @@ struct DocktailCommand: ParsableCommand {
             FileHandle.standardError.write(Data("docktail: cannot listen: \(error)\n".utf8))
             Foundation.exit(1)
         }
-        for address in bound {
-            logger.info("listening", metadata: ["address": "\(address)", "loops": "\(app.group.loops.count)", "maxFiles": "\(files)"])
+        for (address, secure) in zip(bound, app.boundTLS) {
+            logger.info("listening", metadata: ["address": "\(address)", "scheme": "\(secure ? "https" : "http")",
+                                                "loops": "\(app.group.loops.count)", "maxFiles": "\(files)"])
         }
         if configuration.tokens.isEmpty && configuration.warnOpenAccess,
            let open = bound.first(where: { !$0.isLoopback }) {
@@ -93,12 +106,21 @@ struct DocktailCommand: ParsableCommand {
         }
         for engine in configuration.engines {
             logger.info("engine configured", metadata: ["engine": "\(engine.name)", "url": "\(engine.url)"])
-            if let endpoint = DockerEndpoint(url: engine.url), !endpoint.isLocal {
-                logger.warning("engine \(engine.name) at \(engine.url) is plain TCP beyond this machine: whoever reaches that port is root on its host, and logs cross the network in clear text")
+            if let endpoint = DockerEndpoint(url: engine.url), !endpoint.isLocal, engine.tls == nil {
+                logger.warning("engine \(engine.name) at \(engine.url) is plain TCP beyond this machine: whoever reaches that port is root on its host, and logs cross the network in clear text; use TLS (port 2376, --tlsverify, see README: Remote engines)")
+            }
+            if let t = engine.tls, !t.verify {
+                logger.warning("engine \(engine.name): TLS without verifying the engine's certificate (DOCKER_TLS without DOCKER_TLS_VERIFY, or verify: false): anyone on the path can pose as the engine")
             }
         }
         // Graceful shutdown: stop accepting, close 1001 to every WebSocket, exit within 2 s.
         var sources: [DispatchSourceSignal] = []
+        // SIGHUP: reload docktail's certificate (ACME renewals) without dropping connections.
+        signal(SIGHUP, SIG_IGN)
+        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .main)
+        hup.setEventHandler { app.reloadTLS() }
+        hup.resume()
+        sources.append(hup)
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
@@ -138,6 +160,12 @@ struct DocktailCommand: ParsableCommand {
             }
             overrides["engines"] = list
         }
+        if tlsCert != nil || tlsKey != nil {
+            var t: [String: Any] = [:]
+            if let c = tlsCert { t["cert"] = c } else if let existing = c.tls { t["cert"] = existing.cert }
+            if let k = tlsKey { t["key"] = k } else if let existing = c.tls { t["key"] = existing.key }
+            overrides["tls"] = t
+        }
         if let p = publicDir { overrides["publicDir"] = p }
         if let l = logLevel { overrides["logLevel"] = l }
         if !allowedOrigin.isEmpty { overrides["allowedOrigins"] = allowedOrigin }
@@ -150,6 +178,7 @@ struct DocktailCommand: ParsableCommand {
         if let n = maxConnectionsPerAddress { overrides["maxConnectionsPerAddress"] = n }
         if !token.isEmpty { overrides["auth"] = ["tokens": token] }
         c = try Configuration.apply(overrides, to: c)
+        try c.applyEngineTLSFlags(engineTls)
         try c.loadTokenFile()
         // Environment: DOCKER_HOST when neither flags nor file name an engine.
         try c.applyEnvironment(ProcessInfo.processInfo.environment)

@@ -6,10 +6,79 @@ public struct Configuration: Sendable, Equatable {
     public struct Engine: Sendable, Equatable {
         public var name: String
         public var url: String
-        public init(name: String, url: String) { self.name = name; self.url = url }
+        /// TLS to the engine (Docker's `--tlsverify` setup); nil: plain.
+        public var tls: EngineTLS?
+        /// A fixed API version (no negotiation).
+        public var apiVersion: String?
+        /// Where the entry came from, for messages (`engines[0]`, `DOCKER_HOST`).
+        public var origin: String
+        public init(name: String, url: String, tls: EngineTLS? = nil, apiVersion: String? = nil, origin: String = "engines") {
+            self.name = name
+            self.url = url
+            self.tls = tls
+            self.apiVersion = apiVersion
+            self.origin = origin
+        }
+    }
+
+    /// `"tls": {"ca", "cert", "key", "verify"}` of an engine entry.
+    public struct EngineTLS: Sendable, Equatable {
+        public var ca: String?
+        public var cert: String?
+        public var key: String?
+        public var verify = true
+        public init(ca: String? = nil, cert: String? = nil, key: String? = nil, verify: Bool = true) {
+            self.ca = ca
+            self.cert = cert
+            self.key = key
+            self.verify = verify
+        }
+
+        /// Docker's layout: `DIR/ca.pem`, `DIR/cert.pem`, `DIR/key.pem`.
+        public init(directory: String, verify: Bool = true) {
+            let d = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+            self.init(ca: "\(d)/ca.pem", cert: "\(d)/cert.pem", key: "\(d)/key.pem", verify: verify)
+        }
+    }
+
+    /// docktail's own certificate (`"tls": {"cert", "key"}` at the top).
+    public struct ServerTLS: Sendable, Equatable {
+        public var cert: String
+        public var key: String
+        public init(cert: String, key: String) { self.cert = cert; self.key = key }
+    }
+
+    /// One `listen` entry: `HOST:PORT` (HTTPS when `tls` is set), `http://HOST:PORT` (always
+    /// plain) or `https://HOST:PORT` (always TLS).
+    public struct ListenSpec: Sendable, Equatable {
+        public enum Scheme: Sendable, Equatable { case auto, http, https }
+        public var scheme: Scheme
+        public var address: SocketAddress
+        /// The `HOST:PORT` part as written.
+        public var hostPort: String
+
+        public static func parse(_ text: String) -> ListenSpec? {
+            var scheme = Scheme.auto
+            var rest = Substring(text)
+            if text.hasPrefix("http://") { scheme = .http; rest = rest.dropFirst(7) }
+            else if text.hasPrefix("https://") { scheme = .https; rest = rest.dropFirst(8) }
+            if rest.hasSuffix("/") { rest = rest.dropLast() }
+            guard let address = SocketAddress.parse(String(rest)), address.port != nil else { return nil }
+            return ListenSpec(scheme: scheme, address: address, hostPort: String(rest))
+        }
+
+        public func isTLS(serverTLS: ServerTLS?) -> Bool {
+            switch scheme {
+            case .http: return false
+            case .https: return true
+            case .auto: return serverTLS != nil
+            }
+        }
     }
 
     public var listen: [String] = ["0.0.0.0:8080"]
+    /// docktail's certificate and key: listeners serve HTTPS and WSS (see `ListenSpec`).
+    public var tls: ServerTLS?
     public var engines: [Engine] = []
     public var publicDir = "Public"
     public var allowedOrigins: [String] = []
@@ -33,6 +102,10 @@ public struct Configuration: Sendable, Equatable {
         public let key: String
         public let message: String
         public var description: String { key.isEmpty ? message : "config: \(key): \(message)" }
+        public init(key: String, message: String) {
+            self.key = key
+            self.message = message
+        }
     }
 
     // MARK: file
@@ -53,7 +126,7 @@ public struct Configuration: Sendable, Equatable {
 
     static let knownKeys: Set<String> = ["listen", "engines", "publicDir", "defaultTail", "ringLines", "maxLineBytes",
         "clientBufferBytes", "clientMessageBytes", "timeouts", "maxConnections", "maxConnectionsPerAddress",
-        "allowedOrigins", "allowedHosts", "warnOpenAccess", "historyBufferBytes", "ringBytes", "catchUpBytes", "auth", "visibility", "logLevel", "loops", "$comment"]
+        "allowedOrigins", "allowedHosts", "warnOpenAccess", "historyBufferBytes", "ringBytes", "catchUpBytes", "auth", "visibility", "logLevel", "loops", "tls", "$comment"]
     static let timeoutKeys: Set<String> = ["header", "keepAlive", "close", "ping", "pong", "stalledClient",
         "engineConnect", "engineRequest", "upstreamLinger"]
 
@@ -67,28 +140,51 @@ public struct Configuration: Sendable, Equatable {
             if let s = v as? String { list = [s] } else { list = try strings(v, "listen") }
             guard !list.isEmpty else { throw ConfigError(key: "listen", message: "needs at least one address") }
             for (i, a) in list.enumerated() {
-                guard let addr = SocketAddress.parse(a), addr.port != nil else {
-                    throw ConfigError(key: "listen[\(i)]", message: "'\(a)' is not HOST:PORT with a port from 0 to 65535")
+                guard ListenSpec.parse(a) != nil else {
+                    throw ConfigError(key: "listen[\(i)]", message: "'\(a)' is not [http://|https://]HOST:PORT with a port from 0 to 65535")
                 }
             }
             c.listen = list
+        }
+        if let v = root["tls"] {
+            if v is NSNull {
+                c.tls = nil
+            } else {
+                guard let obj = v as? [String: Any] else { throw ConfigError(key: "tls", message: "must be an object {\"cert\", \"key\"}") }
+                for k in obj.keys.sorted() where k != "cert" && k != "key" { throw ConfigError(key: "tls.\(k)", message: "unknown key") }
+                guard let cert = obj["cert"] else { throw ConfigError(key: "tls.cert", message: "is required (a PEM certificate chain file)") }
+                guard let key = obj["key"] else { throw ConfigError(key: "tls.key", message: "is required (a PEM private key file)") }
+                c.tls = ServerTLS(cert: try string(cert, "tls.cert"), key: try string(key, "tls.key"))
+            }
         }
         if let v = root["engines"] {
             guard let arr = v as? [Any] else { throw ConfigError(key: "engines", message: "must be an array of {\"name\",\"url\"}") }
             var engines: [Engine] = []
             for (i, item) in arr.enumerated() {
                 guard let obj = item as? [String: Any] else { throw ConfigError(key: "engines[\(i)]", message: "must be an object") }
-                for k in obj.keys.sorted() where k != "name" && k != "url" { throw ConfigError(key: "engines[\(i)].\(k)", message: "unknown key") }
+                for k in obj.keys.sorted() where !["name", "url", "tls", "apiVersion"].contains(k) {
+                    throw ConfigError(key: "engines[\(i)].\(k)", message: "unknown key")
+                }
                 guard let url = obj["url"] as? String else { throw ConfigError(key: "engines[\(i)].url", message: "must be a string") }
-                guard DockerEndpoint(url: url) != nil else {
+                guard let endpoint = DockerEndpoint(url: url) else {
                     throw ConfigError(key: "engines[\(i)].url", message: "'\(url)' is not unix:///path (at most 107 bytes) or tcp://host[:port] (host: IP literal or DNS name)")
+                }
+                var tls: EngineTLS?
+                if let t = obj["tls"], !(t is NSNull) {
+                    tls = try engineTLS(t, key: "engines[\(i)].tls")
+                    guard endpoint.hostName != nil else { throw ConfigError(key: "engines[\(i)].tls", message: "needs a tcp:// engine (a unix socket has no TLS)") }
+                }
+                var apiVersion: String?
+                if let a = obj["apiVersion"], !(a is NSNull) {
+                    apiVersion = try string(a, "engines[\(i)].apiVersion")
+                    guard Self.isAPIVersion(apiVersion!) else { throw ConfigError(key: "engines[\(i)].apiVersion", message: "must look like 1.41") }
                 }
                 var name = "engine\(i + 1)"
                 if let n = obj["name"] { name = try string(n, "engines[\(i)].name") }
                 guard !name.isEmpty, !engines.contains(where: { $0.name == name }) else {
                     throw ConfigError(key: "engines[\(i)].name", message: "must be unique and not empty")
                 }
-                engines.append(Engine(name: name, url: url))
+                engines.append(Engine(name: name, url: url, tls: tls, apiVersion: apiVersion, origin: "engines[\(i)]"))
             }
             c.engines = engines
         }
@@ -192,13 +288,116 @@ public struct Configuration: Sendable, Equatable {
         }
     }
 
-    /// `DOCKER_HOST` when no engine is configured; the standard socket otherwise.
+    /// When no engine is configured, the Docker CLI's environment: `DOCKER_HOST` (default the
+    /// standard socket); `DOCKER_TLS_VERIFY` (non-empty: TLS, engine certificate verified) or
+    /// `DOCKER_TLS` (non-empty: TLS, not verified); `DOCKER_CERT_PATH` (default `~/.docker`)
+    /// holding `ca.pem`, `cert.pem`, `key.pem`, each used when present, as the CLI does; and
+    /// `DOCKER_API_VERSION` (a fixed version instead of negotiating).
     public mutating func applyEnvironment(_ env: [String: String]) throws(ConfigError) {
-        if engines.isEmpty {
-            let url = env["DOCKER_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "unix:///var/run/docker.sock"
-            guard DockerEndpoint(url: url) != nil else { throw ConfigError(key: "DOCKER_HOST", message: "'\(url)' is not unix:///path (at most 107 bytes) or tcp://host[:port] (host: IP literal or DNS name)") }
-            engines = [Engine(name: "local", url: url)]
+        guard engines.isEmpty else { return }
+        func value(_ k: String) -> String? { env[k].flatMap { $0.isEmpty ? nil : $0 } }
+        let url = value("DOCKER_HOST") ?? "unix:///var/run/docker.sock"
+        guard let endpoint = DockerEndpoint(url: url) else {
+            throw ConfigError(key: "DOCKER_HOST", message: "'\(url)' is not unix:///path (at most 107 bytes) or tcp://host[:port] (host: IP literal or DNS name)")
         }
+        var engine = Engine(name: "local", url: url, origin: "DOCKER_HOST")
+        let verify = value("DOCKER_TLS_VERIFY") != nil
+        if (verify || value("DOCKER_TLS") != nil) && endpoint.hostName != nil {
+            let home = value("HOME") ?? NSHomeDirectory()
+            let dir = value("DOCKER_CERT_PATH") ?? "\(home)/.docker"
+            let files = EngineTLS(directory: dir, verify: verify)
+            func existing(_ p: String?) -> String? { p.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil } }
+            var tls = EngineTLS(ca: existing(files.ca), cert: existing(files.cert), key: existing(files.key), verify: verify)
+            if tls.cert == nil || tls.key == nil { tls.cert = nil; tls.key = nil }
+            if verify && tls.ca == nil {
+                throw ConfigError(key: "DOCKER_CERT_PATH", message: "DOCKER_TLS_VERIFY is set but \(dir)/ca.pem cannot be read")
+            }
+            engine.tls = tls
+            engine.origin = "DOCKER_CERT_PATH"
+        }
+        if let v = value("DOCKER_API_VERSION") {
+            guard Self.isAPIVersion(v) else { throw ConfigError(key: "DOCKER_API_VERSION", message: "'\(v)' must look like 1.41") }
+            engine.apiVersion = v
+        }
+        engines = [engine]
+    }
+
+    /// `--engine-tls NAME=DIR`, each.
+    public mutating func applyEngineTLSFlags(_ specs: [String]) throws(ConfigError) {
+        for spec in specs {
+            let parts = spec.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw ConfigError(key: "--engine-tls", message: "'\(spec)' is not NAME=DIR") }
+            try setEngineTLS(name: String(parts[0]), directory: String(parts[1]))
+        }
+    }
+
+    /// Gives engine `name` Docker's certificate folder layout (`--engine-tls NAME=DIR`).
+    public mutating func setEngineTLS(name: String, directory: String) throws(ConfigError) {
+        guard let i = engines.firstIndex(where: { $0.name == name }) else {
+            throw ConfigError(key: "--engine-tls", message: "'\(name)' names no engine (give it with --engine \(name)=tcp://HOST:2376 or in config.json)")
+        }
+        guard DockerEndpoint(url: engines[i].url)?.hostName != nil else {
+            throw ConfigError(key: "--engine-tls", message: "'\(name)' is not a tcp:// engine")
+        }
+        engines[i].tls = EngineTLS(directory: directory)
+        engines[i].origin = "--engine-tls \(name)"
+    }
+
+    static func isAPIVersion(_ v: String) -> Bool {
+        let parts = v.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+    }
+
+    private static func engineTLS(_ v: Any, key: String) throws(ConfigError) -> EngineTLS {
+        guard let obj = v as? [String: Any] else { throw ConfigError(key: key, message: "must be an object {\"ca\", \"cert\", \"key\", \"verify\"}") }
+        for k in obj.keys.sorted() where !["ca", "cert", "key", "verify"].contains(k) { throw ConfigError(key: "\(key).\(k)", message: "unknown key") }
+        var t = EngineTLS()
+        if let x = obj["ca"], !(x is NSNull) { t.ca = try string(x, "\(key).ca") }
+        if let x = obj["cert"], !(x is NSNull) { t.cert = try string(x, "\(key).cert") }
+        if let x = obj["key"], !(x is NSNull) { t.key = try string(x, "\(key).key") }
+        if let x = obj["verify"] {
+            guard let b = x as? Bool, isBoolean(x) else { throw ConfigError(key: "\(key).verify", message: "must be true or false") }
+            t.verify = b
+        }
+        if (t.cert == nil) != (t.key == nil) {
+            throw ConfigError(key: "\(key).\(t.cert == nil ? "cert" : "key")", message: "a client certificate and its key go together")
+        }
+        return t
+    }
+
+    // MARK: TLS material
+
+    /// The OpenSSL contexts the configuration asks for, made (and so checked) before anything
+    /// listens: a missing file, a key with a passphrase or a key that does not match its
+    /// certificate is a configuration error naming its key.
+    public struct TLSMaterial: Sendable {
+        public var engines: [String: TLSContext] = [:]
+        public var server: TLSServerIdentity?
+        public init() {}
+    }
+
+    public func makeTLSMaterial() throws -> TLSMaterial {
+        var material = TLSMaterial()
+        for engine in engines {
+            guard let t = engine.tls else { continue }
+            do {
+                material.engines[engine.name] = try TLSContext.client(ca: t.ca, certificate: t.cert, key: t.key, verify: t.verify)
+            } catch {
+                let base = engine.origin.hasPrefix("engines[") ? "\(engine.origin).tls" : engine.origin
+                throw ConfigError(key: error.field.map { base.hasPrefix("engines[") ? "\(base).\($0)" : base } ?? base, message: error.message)
+            }
+        }
+        let specs = listen.compactMap(ListenSpec.parse)
+        if let t = tls {
+            do {
+                material.server = try TLSServerIdentity(certificatePath: t.cert, keyPath: t.key)
+            } catch {
+                throw ConfigError(key: "tls.\(error.field ?? "cert")", message: error.message)
+            }
+        } else if let i = specs.firstIndex(where: { $0.scheme == .https }) {
+            throw ConfigError(key: "listen[\(i)]", message: "https:// needs docktail's certificate: set tls.cert and tls.key (--tls-cert, --tls-key)")
+        }
+        return material
     }
 
     /// JSON true/false (JSONSerialization may bridge them to NSNumber).

@@ -18,16 +18,24 @@ public final class DocktailServer: @unchecked Sendable {
     let files: StaticFileServer
     public private(set) var server: HTTPServer!
     public private(set) var boundAddresses: [SocketAddress] = []
+    /// Whether each bound address serves TLS.
+    public private(set) var boundTLS: [Bool] = []
 
-    public init(configuration: Configuration, logger: Logger) {
+    /// docktail's certificate for TLS listeners (reloaded by `reloadTLS`).
+    public let serverTLS: TLSServerIdentity?
+
+    /// `tls`: the contexts `configuration.makeTLSMaterial()` made (checked before start-up).
+    public init(configuration: Configuration, tls: Configuration.TLSMaterial = Configuration.TLSMaterial(), logger: Logger) {
         self.configuration = configuration
+        self.serverTLS = tls.server
         self.logger = logger
         let loops = configuration.loops > 0 ? configuration.loops : ProcessInfo.processInfo.activeProcessorCount
         self.group = EventLoopGroup(count: loops)
         let limits = configuration.limits
         let metrics = self.metrics
         self.clients = configuration.engines.map {
-            let client = DockerClient(name: $0.name, endpoint: DockerEndpoint(url: $0.url)!, limits: limits.engine, logger: logger)
+            let client = DockerClient(name: $0.name, endpoint: DockerEndpoint(url: $0.url)!, tls: tls.engines[$0.name],
+                                      apiVersion: $0.apiVersion, limits: limits.engine, logger: logger)
             client.onRequest = { metrics.engineRequest() }
             return client
         }
@@ -35,7 +43,7 @@ public final class DocktailServer: @unchecked Sendable {
         self.access = AccessControl(tokens: configuration.tokens, labels: configuration.visibilityLabels, namePatterns: configuration.visibilityNames)
         self.files = StaticFileServer(root: configuration.publicDir)
         // The hosts of the listen addresses are names docktail answers to as well.
-        let listenHosts = configuration.listen.compactMap { HostAllowlist.hostPart($0)?.host }
+        let listenHosts = configuration.listen.compactMap { Configuration.ListenSpec.parse($0).flatMap { HostAllowlist.hostPart($0.hostPort)?.host } }
         self.allowedHosts = HostAllowlist(names: configuration.allowedHosts + listenHosts)
         let firstLoop = group.loops[0]
         self.monitors = clients.map { EngineMonitor(client: $0, loop: firstLoop, logger: logger, metrics: metrics) }
@@ -61,8 +69,11 @@ public final class DocktailServer: @unchecked Sendable {
         server.gate = { request, resolution, _ in policy.decide(request, resolution: resolution) }
         server.decorate = { [unowned self] request, response in decorate(&response, for: request) }
         self.server = server
-        let addresses = configuration.listen.compactMap(SocketAddress.parse)
-        boundAddresses = try server.start(addresses: addresses)
+        let listeners = configuration.listen.compactMap(Configuration.ListenSpec.parse).map { spec in
+            HTTPServer.Listener(address: spec.address, tls: spec.isTLS(serverTLS: configuration.tls) ? serverTLS : nil)
+        }
+        boundAddresses = try server.start(listeners: listeners)
+        boundTLS = listeners.map { $0.tls != nil }
         for monitor in monitors {
             let host = monitor.client.name
             monitor.onEvent = { [weak self] e in self?.engineEvent(host: host, e) }
@@ -70,6 +81,18 @@ public final class DocktailServer: @unchecked Sendable {
             monitor.start()
         }
         return boundAddresses
+    }
+
+    /// Reads docktail's certificate and key again (SIGHUP): new connections get them, open
+    /// ones keep theirs. A failed reload keeps the old certificate.
+    public func reloadTLS() {
+        guard let identity = serverTLS else { return }
+        do {
+            try identity.reload()
+            logger.notice("TLS certificate reloaded", metadata: ["cert": "\(identity.certificatePath)", "subject": "\(identity.context.certificateSubject ?? "?")"])
+        } catch {
+            logger.error("TLS certificate reload failed, keeping the old one: \(error.message)", metadata: ["cert": "\(identity.certificatePath)"])
+        }
     }
 
     public func shutdown() {
@@ -90,7 +113,8 @@ public final class DocktailServer: @unchecked Sendable {
             // Cookies ignore ports: the name carries the port so two docktails on one host (or
             // another service's cookie of the same name) never mix.
             let name = AccessControl.cookieName(for: request)
-            response.headers.add("Set-Cookie", "\(name)=\(t); Path=/; HttpOnly; SameSite=Strict")
+            // `Secure` on HTTPS listeners: the browser never sends the token back in clear text.
+            response.headers.add("Set-Cookie", "\(name)=\(t); Path=/; HttpOnly; SameSite=Strict" + (request.isSecure ? "; Secure" : ""))
         }
     }
 
@@ -109,7 +133,10 @@ public final class DocktailServer: @unchecked Sendable {
         router.get(AccessPolicy.hosts) { [self] ctx in
             let hosts = monitors.map { m in
                 JSONValue.object([("name", .string(m.client.name)), ("url", .string(m.client.endpoint.url)),
-                                  ("ok", .bool(m.isUp)), ("apiVersion", m.client.apiVersion.map { .string($0) } ?? .null)])
+                                  ("ok", .bool(m.isUp)), ("tls", .bool(m.client.tls != nil)),
+                                  ("verified", .bool(m.client.tls?.verifiesPeer ?? false)),
+                                  ("apiVersion", m.client.apiVersion.map { .string($0) } ?? .null),
+                                  ("error", m.isUp ? .null : (m.lastError.map { .string($0) } ?? .null))])
             }
             ctx.respond(.json(200, .array(hosts)))
         }

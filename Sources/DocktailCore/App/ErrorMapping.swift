@@ -8,7 +8,7 @@ public enum ErrorMapping {
     public static func response(for error: DockerError) -> HTTPResponse {
         switch error {
         case .notFound(let what): return .error(404, what)
-        case .unreachable, .badResponse: return .error(502, error.publicDescription)
+        case .unreachable, .badResponse, .tls: return .error(502, error.publicDescription)
         case .engineStatus(let status, _):
             if (400..<500).contains(status) { return .error(404, "no such container") }
             return .error(502, error.publicDescription)

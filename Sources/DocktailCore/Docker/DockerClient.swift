@@ -46,9 +46,18 @@ public final class DockerClient: @unchecked Sendable {
     /// Oldest API version docktail is tested with.
     public static let minAPIVersion = "1.41"
 
-    public init(name: String, endpoint: DockerEndpoint, limits: EngineLimits, logger: Logger) {
+    /// TLS to the engine (nil: plain HTTP or a unix socket).
+    public let tls: TLSContext?
+    /// An API version fixed by configuration (`DOCKER_API_VERSION`): never negotiated.
+    public let pinnedVersion: String?
+
+    public init(name: String, endpoint: DockerEndpoint, tls: TLSContext? = nil, apiVersion: String? = nil,
+                limits: EngineLimits, logger: Logger) {
         self.name = name
         self.endpoint = endpoint
+        self.tls = tls
+        self.pinnedVersion = apiVersion
+        self.apiVersionValue = apiVersion
         self.limits = limits
         self.logger = logger
     }
@@ -60,7 +69,7 @@ public final class DockerClient: @unchecked Sendable {
 
     /// Forgets the negotiated version (the engine may have been replaced).
     public func resetVersion() {
-        lock.lock(); apiVersionValue = nil; lock.unlock()
+        lock.lock(); apiVersionValue = pinnedVersion; lock.unlock()
     }
 
     // MARK: short calls
@@ -80,7 +89,7 @@ public final class DockerClient: @unchecked Sendable {
             connection = idle
             send(idle)
         } else {
-            connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, maxHeadBytes: limits.maxHeaderBytes)
+            connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, tls: tls, maxHeadBytes: limits.maxHeaderBytes)
             connection.connect(timeout: limits.connectTimeoutSeconds) { error in
                 if let error { _ = collector.finish(error); return }
                 send(connection)
@@ -194,7 +203,7 @@ public final class DockerClient: @unchecked Sendable {
     /// the head, the body pieces and the end; the returned connection can pause or close it.
     public func stream(_ path: String, on loop: EventLoop, handler: DockerResponseHandler) -> DockerHTTPConnection {
         onRequest?()
-        let connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, maxHeadBytes: limits.maxHeaderBytes)
+        let connection = DockerHTTPConnection(loop: loop, endpoint: endpoint, tls: tls, maxHeadBytes: limits.maxHeaderBytes)
         // The response head must come within the request timeout; the body then streams as
         // long as it takes (a followed log has no end).
         let handler = HeadDeadline(handler)

@@ -1,6 +1,7 @@
-/// Where an engine listens: `unix:///var/run/docker.sock` or `tcp://host:port` (plain HTTP).
-/// A `tcp://` host may be an IPv4 or `[IPv6]` literal or a DNS name (resolved at each connect,
-/// off the loop); the port defaults to 2375.
+/// Where an engine listens: `unix:///var/run/docker.sock` or `tcp://host:port` (`http://` and
+/// `https://` are accepted too; whether TLS is spoken is the engine's `tls` setting, as for the
+/// Docker CLI). A `tcp://` host may be an IPv4 or `[IPv6]` literal or a DNS name (resolved at
+/// each connect, off the loop); the port defaults to 2375 (2376 for `https://`).
 public struct DockerEndpoint: Sendable, Equatable {
     public enum Target: Sendable, Equatable {
         case address(SocketAddress)
@@ -11,6 +12,8 @@ public struct DockerEndpoint: Sendable, Equatable {
     public let target: Target
     /// The Host header to send (RFC 9112 §3.2 requires one).
     public let hostHeader: String
+    /// The host an engine certificate must name (nil for unix sockets).
+    public let hostName: String?
 
     public init?(url: String) {
         self.url = url
@@ -20,11 +23,12 @@ public struct DockerEndpoint: Sendable, Equatable {
             guard path.hasPrefix("/"), path.utf8.count <= 107, !path.utf8.contains(0) else { return nil }
             target = .address(.unix(path: path))
             hostHeader = "docker"
-        } else if url.hasPrefix("tcp://") || url.hasPrefix("http://") {
+            hostName = nil
+        } else if url.hasPrefix("tcp://") || url.hasPrefix("http://") || url.hasPrefix("https://") {
             var rest = String(url.drop { $0 != "/" }.dropFirst(2))
             if rest.hasSuffix("/") { rest.removeLast() }
             guard !rest.isEmpty, let (host, port) = HostAllowlist.hostPart(rest) else { return nil }
-            let p = port ?? 2375
+            let p = port ?? (url.hasPrefix("https://") ? 2376 : 2375)
             guard p > 0 else { return nil }
             if HostAllowlist.isIPLiteral(host) {
                 guard let addr = SocketAddress.parse(host.contains(":") ? "[\(host)]:\(p)" : "\(host):\(p)") else { return nil }
@@ -38,6 +42,7 @@ public struct DockerEndpoint: Sendable, Equatable {
                 target = .name(host: host, port: p)
             }
             hostHeader = rest
+            hostName = host
         } else {
             return nil
         }

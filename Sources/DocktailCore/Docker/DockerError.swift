@@ -10,6 +10,9 @@ public enum DockerError: Error, Equatable, Sendable, CustomStringConvertible {
     case engineStatus(Int, String)
     /// `?host=` names no configured engine.
     case unknownHost(String)
+    /// TLS to the engine failed: the message says what to fix (docktail's own words and
+    /// OpenSSL's reason, never text the engine chose).
+    case tls(String)
 
     public var description: String {
         switch self {
@@ -18,6 +21,7 @@ public enum DockerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badResponse(let s): return "bad engine response: \(s)"
         case .engineStatus(let st, let m): return "engine status \(st): \(m)"
         case .unknownHost(let h): return "unknown host \(h)"
+        case .tls(let s): return s
         }
     }
 
@@ -30,6 +34,7 @@ public enum DockerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badResponse: return "bad engine response"
         case .engineStatus(let st, _): return "engine answered \(st)"
         case .unknownHost(let h): return "unknown host \(h)"
+        case .tls(let s): return "engine unreachable: \(s)"
         }
     }
 }

@@ -18,8 +18,8 @@ extension DockerResponseHandler {
     public func dockerResponseReadComplete() {}
 }
 
-/// One HTTP/1.1 connection to an engine, on one loop: a non-blocking connect with a timeout,
-/// then requests one at a time. Kept alive for reuse by short calls; a followed stream owns
+/// One HTTP/1.1 connection to an engine, on one loop: a non-blocking connect with a timeout
+/// (which covers the TLS handshake when the engine speaks TLS), then requests one at a time. Kept alive for reuse by short calls; a followed stream owns
 /// its connection until it ends.
 public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendable {
     // Invariant: confined to `loop.queue`.
@@ -44,10 +44,17 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
     public private(set) var reusable = false
 
     private let maxHeadBytes: Int
+    /// The engine's TLS (nil: plain HTTP).
+    private let tls: TLSContext?
+    /// Responses started on this connection (the first one tells a TLS port from a plain one).
+    private var responses = 0
+    /// The head of a first 400 on a plain connection, until its body shows whether the port speaks TLS.
+    private var heldHead: HTTPResponseParser.Head?
 
-    init(loop: EventLoop, endpoint: DockerEndpoint, maxHeadBytes: Int = EngineLimits().maxHeaderBytes) {
+    init(loop: EventLoop, endpoint: DockerEndpoint, tls: TLSContext? = nil, maxHeadBytes: Int = EngineLimits().maxHeaderBytes) {
         self.loop = loop
         self.endpoint = endpoint
+        self.tls = tls
         self.maxHeadBytes = maxHeadBytes
     }
 
@@ -129,11 +136,7 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
         channel.handler = self
         self.channel = channel
         if connected {
-            state = .idle
-            channel.start()
-            let cb = onConnected
-            onConnected = nil
-            cb?(nil)
+            established(channel)
             return
         }
         let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
@@ -157,14 +160,40 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
             } else {
                 connectSource?.cancel()
                 connectSource = nil
-                onConnected = nil
-                state = .idle
-                channel.start()
-                cb(nil)
+                _ = cb
+                established(channel)
             }
         }
         connectSource = source
         source.resume()
+    }
+
+    /// TCP is up: ready now, or once the TLS handshake is done (`channelSecured`).
+    private func established(_ channel: SocketChannel) {
+        guard let tls else {
+            state = .idle
+            channel.start()
+            let cb = onConnected
+            onConnected = nil
+            cb?(nil)
+            return
+        }
+        do {
+            channel.useTLS(try TLSSession(context: tls, peerName: endpoint.hostName, peerRole: "engine"))
+        } catch {
+            fail(.tls(error.message))
+            return
+        }
+        // The connect timeout, still pending, bounds the handshake; this is a second guard.
+        channel.tlsHandshakeTimeout = 60
+        channel.start()
+    }
+
+    public func channelSecured(_ channel: SocketChannel) {
+        guard case .connecting = state, let cb = onConnected else { return }
+        onConnected = nil
+        state = .idle
+        cb(nil)
     }
 
     /// Sends `GET path` and feeds the response to `handler`.
@@ -177,6 +206,8 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
         state = .busy
         self.handler = handler
         parser = HTTPResponseParser(maxHeadBytes: maxHeadBytes)
+        heldHead = nil
+        responses += 1
         reusable = false
         requestKeepAlive = keepAlive
         // docktail only ever reads from an engine: every request is a GET.
@@ -199,13 +230,28 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
     public func channelRead(_ channel: SocketChannel, _ bytes: UnsafeRawBufferPointer) {
         guard let handler else { channel.close(); return }
         var headKeepAlive = true
+        var speaksTLS = false
         do {
             let finished = try parser.parse(bytes, head: { head in
                 if head.headers.containsToken("close", in: "Connection") { headKeepAlive = false }
+                // A TLS port's answer to plain HTTP is a 400 with a fixed text (Go's net/http):
+                // held back until the body says which it is.
+                if tls == nil && responses == 1 && head.status == 400 { heldHead = head; return }
                 handler.dockerResponseHead(head)
             }, body: { piece in
+                if let held = heldHead {
+                    if Self.isPlainToTLSAnswer(piece) { speaksTLS = true; return }
+                    // An ordinary 400: its head goes out late, then its body.
+                    heldHead = nil
+                    handler.dockerResponseHead(held)
+                }
                 handler.dockerResponseBody(piece)
             })
+            if !speaksTLS, finished, let held = heldHead { heldHead = nil; handler.dockerResponseHead(held) }
+            if speaksTLS {
+                complete(.tls("the engine speaks TLS on this port: configure its tls (ca, cert, key), --engine-tls, or DOCKER_TLS_VERIFY and DOCKER_CERT_PATH"))
+                return
+            }
             if !headKeepAlive { requestKeepAlive = false }
             handler.dockerResponseReadComplete()
             if finished { complete(nil) }
@@ -227,7 +273,26 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
         h.dockerResponseEnd(error)
     }
 
+    /// Go's TLS server answers a plain HTTP request with "Client sent an HTTP request to an
+    /// HTTPS server." (net/http, server.go); a TLS proxy such as docktail's own listener says
+    /// "speaks HTTPS".
+    static func isPlainToTLSAnswer(_ piece: UnsafeRawBufferPointer) -> Bool {
+        let needles = [Array("HTTP request to an HTTPS server".utf8), Array("speaks HTTPS".utf8)]
+        return needles.contains { needle in
+            guard piece.count >= needle.count else { return false }
+            for i in 0...(piece.count - needle.count) where piece[i] == needle[0] {
+                if zip(needle.indices, needle).allSatisfy({ piece[i + $0.0] == $0.1 }) { return true }
+            }
+            return false
+        }
+    }
+
     public func channelReadEOF(_ channel: SocketChannel) {
+        if case .connecting = state, tls != nil {
+            fail(.tls("the engine closed the connection during the TLS handshake"))
+            return
+        }
+        if let held = heldHead, let handler { heldHead = nil; handler.dockerResponseHead(held) }
         do {
             try parser.finish()
             complete(nil)
@@ -239,8 +304,16 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
     }
 
     public func channelClosed(_ channel: SocketChannel, errno: Int32?) {
+        let error: DockerError = channel.tlsError.map { .tls($0.message) }
+            ?? .unreachable(errno.map { String(cString: strerror($0)) } ?? "connection closed")
+        if case .connecting = state, let cb = onConnected {
+            onConnected = nil
+            state = .closed
+            cb(error)
+            return
+        }
         state = .closed
         reusable = false
-        if handler != nil { complete(.unreachable(errno.map { String(cString: strerror($0)) } ?? "connection closed")) }
+        if handler != nil { complete(error) }
     }
 }

@@ -42,8 +42,11 @@ final class EngineMonitor: DockerResponseHandler, @unchecked Sendable {
     }
 
     var isUp: Bool { lock.lock(); defer { lock.unlock() }; return up }
+    /// Why the engine is unreachable (nil while it is up): shown in `/api/hosts`.
+    var lastError: String? { lock.lock(); defer { lock.unlock() }; return lastErrorValue }
+    private var lastErrorValue: String?
 
-    private func setUp(_ v: Bool) { lock.lock(); up = v; lock.unlock() }
+    private func setUp(_ v: Bool, error: String? = nil) { lock.lock(); up = v; lastErrorValue = v ? nil : error; lock.unlock() }
 
     func start() {
         loop.execute { [self] in connect() }
@@ -105,11 +108,13 @@ final class EngineMonitor: DockerResponseHandler, @unchecked Sendable {
 
     func dockerResponseEnd(_ error: DockerError?) {
         connection = nil
-        if isUp || !wasDown {
-            logger.warning("engine lost", metadata: ["engine": "\(client.name)", "error": "\(error.map { "\($0)" } ?? "events stream ended")"])
+        let message = error.map { "\($0)" } ?? (status == 200 ? "events stream ended" : "events stream answered \(status)")
+        // Once per outage, and again when the reason changes (a fixed CA, a new failure).
+        if isUp || !wasDown || message != lastError {
+            logger.warning("engine \(client.name): \(message)", metadata: ["engine": "\(client.name)", "url": "\(client.endpoint.url)"])
         }
         metrics.engineError()
-        setUp(false)
+        setUp(false, error: message)
         wasDown = true
         guard !stopped else { return }
         let d = delay

@@ -14,14 +14,17 @@ public protocol SocketChannelHandler: AnyObject {
     /// The queue fell to the budget's low-water mark after passing its high-water mark:
     /// producers that paused (history reads, pipelined requests) may go on.
     func channelWritable(_ channel: SocketChannel)
-    /// The socket is closed; `errno` is set when an error closed it.
+    /// The socket is closed; `errno` is set when an error closed it (`tlsError` when TLS did).
     func channelClosed(_ channel: SocketChannel, errno: Int32?)
+    /// A TLS channel finished its handshake: bytes written from now on go out encrypted.
+    func channelSecured(_ channel: SocketChannel)
 }
 
 extension SocketChannelHandler {
     public func channelDrained(_ channel: SocketChannel) {}
     public func channelWritable(_ channel: SocketChannel) {}
     public func channelReadEOF(_ channel: SocketChannel) { channel.close() }
+    public func channelSecured(_ channel: SocketChannel) {}
 }
 
 /// A non-blocking socket driven by Dispatch sources on one loop.
@@ -35,6 +38,11 @@ extension SocketChannelHandler {
 /// next line through `dropAnnouncement`); at its low-water mark it reads again; past its hard
 /// limit of undroppable data it closes. Closing after a flush has a deadline: a peer that takes
 /// nothing for `closeTimeout` seconds is cut.
+///
+/// With a `TLSSession` the same channel speaks TLS: socket bytes go through the session to the
+/// handler, and the output queue holds plaintext (so backpressure still drops whole lines) that
+/// is encrypted only as the socket takes it, at most `tlsChunk` bytes ahead. The handshake has a
+/// deadline of its own.
 public final class SocketChannel: @unchecked Sendable {
     // Invariant: all mutable state below is confined to `loop.queue`.
     public let fd: Int32
@@ -69,6 +77,19 @@ public final class SocketChannel: @unchecked Sendable {
     /// Run once when the channel closes, after the handler was told.
     public var onClose: [() -> Void] = []
 
+    // TLS (nil: plain). Ciphertext not yet taken by the socket is `tlsOutput[tlsOutputSent...]`.
+    public private(set) var tls: TLSSession?
+    private var tlsOutput: [UInt8] = []
+    private var tlsOutputSent = 0
+    /// Plaintext encrypted per pass: bounds the ciphertext held beyond the output budget.
+    static let tlsChunk = 64 * 1024
+    /// Seconds a TLS handshake may take.
+    public var tlsHandshakeTimeout: Double = 10
+    /// The TLS failure that closed the channel, if one did.
+    public private(set) var tlsError: TLSError?
+    /// What a TLS listener answers, in clear text, to a client that spoke plain HTTP to it.
+    public var plainHTTPRefusal: [UInt8]?
+
     public init(fd: Int32, loop: EventLoop, peer: String = "") {
         self.fd = fd
         self.loop = loop
@@ -76,12 +97,28 @@ public final class SocketChannel: @unchecked Sendable {
     }
 
     public var isOpen: Bool { if case .open = state { return true }; return false }
-    public var queuedBytes: Int { output.byteCount }
-    public var hasQueuedOutput: Bool { !output.isEmpty }
+    public var queuedBytes: Int { output.byteCount + (tlsOutput.count - tlsOutputSent) }
+    public var hasQueuedOutput: Bool { !output.isEmpty || tlsOutputSent < tlsOutput.count }
 
-    /// Starts reading. Call on the loop.
+    /// Makes the channel speak TLS through `session`; call before `start()`.
+    public func useTLS(_ session: TLSSession) {
+        tls = session
+    }
+
+    /// Starts reading. Call on the loop. A TLS client sends its ClientHello now.
     public func start() {
         loop.assertInLoop()
+        if let tls {
+            loop.schedule(after: tlsHandshakeTimeout) { [weak self] in
+                guard let self, self.isOpen, self.tls?.handshakeComplete == false else { return }
+                self.failTLS(TLSError(kind: .protocolError, "TLS handshake not completed within \(Int(self.tlsHandshakeTimeout)) s"))
+            }
+            if !tls.isServer {
+                do { _ = try tls.handshake() } catch { failTLS(error); return }
+                _ = flushTLS()
+                guard isOpen else { return }
+            }
+        }
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: loop.queue)
         source.setEventHandler { [unowned self] in self.readReady() }
         source.setCancelHandler { [self] in self.sourceCancelled() }
@@ -120,7 +157,11 @@ public final class SocketChannel: @unchecked Sendable {
             guard case .open = state, !readSuspended else { return }
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n > 0 {
-                handler?.channelRead(self, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                if tls != nil {
+                    guard tlsReceived(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) else { return }
+                } else {
+                    handler?.channelRead(self, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                }
                 if n < buffer.count { return }
             } else if n == 0 {
                 // Stop watching; a source on an fd at EOF would keep firing.
@@ -136,6 +177,110 @@ public final class SocketChannel: @unchecked Sendable {
         }
     }
 
+    // MARK: TLS
+
+    /// Ciphertext from the socket: on through the session, plaintext to the handler. False when
+    /// the channel closed (or EOF was handled) and reading must stop.
+    private func tlsReceived(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let tls else { return false }
+        do {
+            try tls.receive(bytes)
+            if !tls.handshakeComplete {
+                let done = try tls.handshake()
+                _ = flushTLS()
+                guard done, isOpen else { return isOpen }
+                handler?.channelSecured(self)
+                guard isOpen else { return false }
+                // Plaintext queued during the handshake (a client's request) goes out now.
+                if writeSource == nil { _ = flushTLS() }
+            }
+            // The socket bytes are in the session: the loop's buffer is free for plaintext.
+            let buffer = loop.readBuffer
+            while case .open = state {
+                guard let n = try tls.readPlaintext(into: buffer) else {
+                    // close_notify: the peer finished sending, as a TCP EOF would say.
+                    if !readSuspended { readSource?.cancel(); readSource = nil }
+                    handler?.channelReadEOF(self)
+                    return false
+                }
+                if n == 0 { break }
+                handler?.channelRead(self, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            }
+            // Reading can make TLS output (TLS 1.3 session tickets, key update answers).
+            if tls.pendingOutput > 0 && writeSource == nil { _ = flushTLS() }
+            return isOpen
+        } catch {
+            if tls.isServer && (error.kind == .plainHTTP), let refusal = plainHTTPRefusal {
+                // Best effort, in clear text, into an empty socket buffer: then close.
+                _ = refusal.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
+            failTLS(error)
+            return false
+        }
+    }
+
+    private func failTLS(_ error: TLSError) {
+        if tlsError == nil { tlsError = error }
+        closeNow(errno: nil)
+    }
+
+    /// Sends waiting ciphertext, then encrypts and sends queued plaintext, `tlsChunk` at a time,
+    /// until the socket would block (a write source is armed) or all is out (true).
+    private func flushTLS() -> Bool {
+        guard let tls else { return true }
+        while true {
+            if tlsOutputSent < tlsOutput.count {
+                let n = tlsOutput.withUnsafeBytes { raw in
+                    Glibc.send(fd, raw.baseAddress! + tlsOutputSent, raw.count - tlsOutputSent, Int32(MSG_NOSIGNAL))
+                }
+                if n > 0 {
+                    tlsOutputSent += n
+                    bytesWritten += UInt64(n)
+                    lastWriteProgress = MonotonicClock.now()
+                    continue
+                }
+                let e = errno
+                if n < 0 && (e == EAGAIN || e == EINTR) { armWriteSource(); return false }
+                closeNow(errno: e)
+                return false
+            }
+            tlsOutput.removeAll(keepingCapacity: tlsOutput.capacity <= 2 * Self.tlsChunk)
+            tlsOutputSent = 0
+            if tls.pendingOutput > 0 { tls.takeOutput(into: &tlsOutput); continue }
+            guard tls.handshakeComplete else { return true }
+            if output.isEmpty {
+                if case .closingAfterFlush = state, !closeNotifyQueued {
+                    closeNotifyQueued = true
+                    tls.shutdown()
+                    continue
+                }
+                return true
+            }
+            var failure: TLSError?
+            let taken = output.withIOVecs(max: 16) { iov, count -> Int in
+                var total = 0
+                for i in 0..<count where total < Self.tlsChunk {
+                    do {
+                        let n = try tls.encrypt(UnsafeRawBufferPointer(start: iov[i].iov_base, count: iov[i].iov_len))
+                        total += n
+                        if n < iov[i].iov_len { break }
+                    } catch {
+                        failure = (error as? TLSError) ?? TLSError(kind: .protocolError, "\(error)")
+                        break
+                    }
+                }
+                return total
+            }
+            if taken > 0 { output.consume(taken) }
+            if let failure { failTLS(failure); return false }
+            guard taken > 0 else { return true }
+            if budgetPaused && output.byteCount <= budget.lowWater { becameWritable() }
+        }
+    }
+    private var closeNotifyQueued = false
+
+    // MARK: writing
+
     /// Queues `bytes`; `lines` > 0 marks them as droppable log lines under backpressure.
     public func write(_ bytes: [UInt8], lines: Int = 0) {
         loop.assertInLoop()
@@ -143,6 +288,13 @@ public final class SocketChannel: @unchecked Sendable {
         // The client learns of lost lines before the next frame it gets (a line, or an event
         // such as `end` after which it may stop reading).
         if output.unannouncedDrops > 0 { announceDrops() }
+        if tls != nil {
+            output.append(bytes, lines: lines)
+            if writeSource == nil { _ = flushTLS() }
+            guard case .open = state else { return }
+            enforceBudget()
+            return
+        }
         if output.isEmpty {
             let n = bytes.withUnsafeBytes { raw in Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL)) }
             if n == bytes.count {
@@ -200,7 +352,12 @@ public final class SocketChannel: @unchecked Sendable {
     }
 
     private func writeReady() {
-        flush()
+        if tls != nil {
+            guard flushTLS() else { return }
+            drained()
+        } else {
+            flush()
+        }
     }
 
     private func flush() {
@@ -218,6 +375,11 @@ public final class SocketChannel: @unchecked Sendable {
                 return
             }
         }
+        drained()
+    }
+
+    /// Everything queued is written.
+    private func drained() {
         writeSource?.cancel()
         writeSource = nil
         if case .closingAfterFlush = state { closeNow(errno: nil); return }
@@ -240,11 +402,13 @@ public final class SocketChannel: @unchecked Sendable {
     /// Closes once queued output is written, or when the peer takes nothing for `closeTimeout`.
     public func closeAfterFlush() {
         guard case .open = state else { return }
-        if output.isEmpty { closeNow(errno: nil); return }
+        if tls == nil && output.isEmpty { closeNow(errno: nil); return }
         state = .closingAfterFlush
         lastWriteProgress = MonotonicClock.now()
         shutdownRead()
         scheduleFlushDeadline()
+        // TLS: the queue, then close_notify, then close.
+        if tls != nil && writeSource == nil && flushTLS() { closeNow(errno: nil) }
     }
 
     private func scheduleFlushDeadline() {

@@ -6,6 +6,8 @@ public struct HTTPRequest: Sendable {
     public var versionMinor: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// It came over TLS (HTTPS/WSS): set by the connection, never by a header.
+    public var isSecure = false
 
     public init(method: String, target: String, versionMinor: Int = 1, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.method = method

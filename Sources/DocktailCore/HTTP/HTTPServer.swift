@@ -52,16 +52,33 @@ public final class HTTPServer: @unchecked Sendable {
         self.limiter = ConnectionLimiter(maxTotal: limits.maxConnections, maxPerAddress: limits.maxConnectionsPerAddress)
     }
 
-    /// Binds every address and starts accepting; returns the bound addresses (real ports for port 0).
+    /// One address to listen on; with `tls` it serves HTTPS and WSS.
+    public struct Listener: Sendable {
+        public var address: SocketAddress
+        public var tls: TLSServerIdentity?
+        public init(address: SocketAddress, tls: TLSServerIdentity? = nil) {
+            self.address = address
+            self.tls = tls
+        }
+    }
+
+    /// Binds every address (plain HTTP) and starts accepting; returns the bound addresses.
     @discardableResult
     public func start(addresses: [SocketAddress]) throws -> [SocketAddress] {
+        try start(listeners: addresses.map { Listener(address: $0) })
+    }
+
+    /// Binds every listener and starts accepting; returns the bound addresses (real ports for port 0).
+    @discardableResult
+    public func start(listeners: [Listener]) throws -> [SocketAddress] {
         var bound: [SocketAddress] = []
-        for address in addresses {
-            let fd = try Sockets.listen(address)
-            let actual = SocketAddress.localAddress(of: fd) ?? address
+        for listener in listeners {
+            let fd = try Sockets.listen(listener.address)
+            let actual = SocketAddress.localAddress(of: fd) ?? listener.address
             bound.append(actual)
+            let tls = listener.tls
             let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
-            source.setEventHandler { [unowned self] in self.acceptAll(fd) }
+            source.setEventHandler { [unowned self] in self.acceptAll(fd, tls: tls) }
             source.setCancelHandler { Glibc.close(fd) }
             acceptSources.append(source)
             source.resume()
@@ -69,7 +86,10 @@ public final class HTTPServer: @unchecked Sendable {
         return bound
     }
 
-    private func acceptAll(_ listenFD: Int32) {
+    /// What a TLS listener answers, in clear text, to plain HTTP (then it closes).
+    static let plainHTTPRefusal = HTTPResponse.error(400, "this port speaks HTTPS: use https:// (and wss://)").serialized(keepAlive: false)
+
+    private func acceptAll(_ listenFD: Int32, tls: TLSServerIdentity?) {
         if MonotonicClock.now() < acceptPausedUntil { return }
         while true {
             let fd = accept(listenFD, nil, nil)
@@ -97,7 +117,10 @@ public final class HTTPServer: @unchecked Sendable {
             let peer = SocketAddress.peerName(of: fd)
             guard limiter.acquire(peer) else {
                 metrics.rejected()
-                guard lingeringRejects.increment() <= Self.maxLingeringRejects else {
+                // A TLS client cannot read a clear-text 503, and a handshake is what an overload
+                // cannot afford: closed at once.
+                guard tls == nil, lingeringRejects.increment() <= Self.maxLingeringRejects else {
+                    if tls == nil { lingeringRejects.decrement() }
                     // A flood of refused connections: no answer, no held fd.
                     lingeringRejects.decrement()
                     Glibc.close(fd)
@@ -112,6 +135,18 @@ public final class HTTPServer: @unchecked Sendable {
             let loop = group.next()
             loop.execute { [self] in
                 let channel = SocketChannel(fd: fd, loop: loop, peer: peer)
+                if let tls {
+                    do {
+                        channel.useTLS(try TLSSession(context: tls.context, peerRole: "client"))
+                    } catch {
+                        logger.error("TLS session: \(error)")
+                        channel.onClose.append { [self] in released(peer: peer) }
+                        channel.close()
+                        return
+                    }
+                    channel.plainHTTPRefusal = Self.plainHTTPRefusal
+                    channel.tlsHandshakeTimeout = limits.headerTimeoutSeconds
+                }
                 let connection = HTTPServerConnection(channel: channel, server: self)
                 // The limiter slot is released when the channel closes, whoever handles it by then.
                 channel.onClose.append { [self] in released(peer: peer) }

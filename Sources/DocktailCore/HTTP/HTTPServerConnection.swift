@@ -74,10 +74,11 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
                 sendAndClose(response)
                 return
             }
-            guard let request else {
+            guard var request else {
                 if parser.takeContinueRequest() { channel.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
                 return
             }
+            request.isSecure = channel.tls != nil
             state = .responding
             channel.pauseReading()
             server.metrics.request()
