@@ -36,7 +36,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DocktailCoreTests",
-            dependencies: ["DocktailCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DocktailCore", "COpenSSL", .product(name: "Logging", package: "swift-log")],
             // Recorded engine responses, read from the source tree by the tests.
             exclude: ["Fixtures"]
         ),

@@ -101,11 +101,11 @@ public final class TLSContext: @unchecked Sendable {
         guard SSL_CTX_use_certificate_chain_file(ctx, certificate) == 1 else {
             throw TLSError.fromQueue(field: "cert", "cannot load the certificate chain in \(certificate)")
         }
-        guard SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1 else {
-            throw TLSError.fromQueue(field: "key", "cannot load the private key in \(key)")
-        }
-        guard SSL_CTX_check_private_key(ctx) == 1 else {
-            _ = TLSError.drainQueue()
+        guard SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1, SSL_CTX_check_private_key(ctx) == 1 else {
+            let reasons = TLSError.drainQueue()
+            if !reasons.contains(where: { $0.contains("mismatch") }) {
+                throw TLSError(field: "key", "cannot load the private key in \(key)" + (reasons.last.map { ": \($0)" } ?? ""))
+            }
             throw TLSError(field: "key", "the key in \(key) does not belong to the certificate in \(certificate)")
         }
     }
