@@ -17,6 +17,7 @@ enum FuzzTarget: String, CaseIterable {
     case logStreamDecoderMux = "log-stream-decoder-mux"
     case logStreamDecoderTTY = "log-stream-decoder-tty"
     case routerGate = "router-gate"
+    case tlsSession = "tls-session"
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -29,6 +30,7 @@ enum FuzzTarget: String, CaseIterable {
         case .logStreamDecoderMux: fuzzLogStreamDecoder(bytes, tty: false)
         case .logStreamDecoderTTY: fuzzLogStreamDecoder(bytes, tty: true)
         case .routerGate: fuzzRouterGate(bytes)
+        case .tlsSession: fuzzTLSSession(bytes)
         }
     }
 }
