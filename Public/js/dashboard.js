@@ -41,9 +41,21 @@ async function loadHosts() {
     el.textContent = '';
     for (const h of hosts) {
       const span = document.createElement('span');
-      span.textContent = `${h.name}${h.ok ? '' : ' (down)'} `;
-      if (!h.ok) span.className = 'down';
+      span.className = 'host';
+      // A lock for TLS engines; the reason an engine is down, in words to act on.
+      span.textContent = `${h.tls ? '🔒 ' : ''}${h.name}${h.ok ? '' : ' (down)'}`;
+      span.title = `${h.url}${h.tls ? (h.verified ? ' · TLS, certificate verified' : ' · TLS, certificate NOT verified') : ''}${h.apiVersion ? ` · API ${h.apiVersion}` : ''}`;
+      if (!h.ok) {
+        span.classList.add('down');
+        if (h.error) {
+          const why = document.createElement('span');
+          why.className = 'host-error';
+          why.textContent = `: ${h.error}`;
+          span.appendChild(why);
+        }
+      }
       el.appendChild(span);
+      el.appendChild(document.createTextNode(' '));
     }
   } catch { /* shown by the list error */ }
 }
