@@ -258,6 +258,7 @@ final class LogUpstreamStateMachineTests: XCTestCase {
 /// The fan-out: ring and catch-up budgets in bytes, markers in line order, `until`.
 final class LogFanOutTests: XCTestCase {
     final class Sub: LogFanOutSubscriber {
+        var wantsLines: Bool { false }
         let query: LogQuery
         let key: DeliveryKey
         init(_ q: LogQuery = LogQuery()) { query = q; key = q.deliveryKey }

@@ -16,6 +16,8 @@ public struct AccessPolicy: Sendable {
     public static let container = Route(pattern: "/api/containers/{ref}", access: .protected, webSocket: false)
     public static let events = Route(pattern: "/events", access: .protected, webSocket: true)
     public static let logs = Route(pattern: "/logs/{ref}", access: .protected, webSocket: true)
+    public static let groups = Route(pattern: "/api/groups", access: .protected, webSocket: false)
+    public static let group = Route(pattern: "/groups/{kind}/{name}", access: .protected, webSocket: true)
     /// UI code that is the same for everyone and says nothing about containers: public by route
     /// (never by a file suffix a client chose), so a page on another origin can load the
     /// `<docktail-log>` module. Everything else under `Public/` (the pages) is protected.
@@ -24,7 +26,7 @@ public struct AccessPolicy: Sendable {
     }
 
     /// Every route of the table.
-    public static var allRoutes: [Route] { [healthz, metrics, hosts, containers, container, events, logs] + publicAssets }
+    public static var allRoutes: [Route] { [healthz, metrics, hosts, containers, container, events, logs, groups, group] + publicAssets }
 
     public let access: AccessControl
     public let hosts: HostAllowlist

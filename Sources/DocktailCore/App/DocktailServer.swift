@@ -13,6 +13,7 @@ public final class DocktailServer: @unchecked Sendable {
     let monitors: [EngineMonitor]
     let registry: LogHubRegistry
     let broadcaster = EventBroadcaster()
+    let groupDirectory = LogGroupDirectory()
     let access: AccessControl
     let allowedHosts: HostAllowlist
     let files: StaticFileServer
@@ -147,6 +148,7 @@ public final class DocktailServer: @unchecked Sendable {
             ctx.upgrade(to: EventsSubscription(loop: ctx.loop, broadcaster: broadcaster))
         }
         router.get(AccessPolicy.logs) { [self] ctx in logs(ctx) }
+        addGroupRoutes(router)
         let asset: Router.Handler = { [files] ctx in
             files.serve(segments: ctx.segments, request: ctx.request, loop: ctx.loop) { ctx.respond($0) }
         }
@@ -253,6 +255,9 @@ public final class DocktailServer: @unchecked Sendable {
 
     private func engineEvent(host: String, _ e: EngineMonitor.EngineEvent) {
         registry.containerEvent(host: host, id: e.id, action: e.action, exitCode: e.exitCode, time: e.time)
+        if e.action == "start" || e.action == "destroy" {
+            groupDirectory.containerEvent(host: host, id: e.id, name: e.name, action: e.action, labels: e.labels)
+        }
         guard ["create", "start", "die", "destroy", "rename", "stop", "restart", "pause", "unpause"].contains(e.action) else { return }
         guard access.isVisible(name: e.name, labels: e.labels) else { return }
         var fields: [(String, JSONValue)] = [("type", .string("container")), ("action", .string(e.action)), ("id", .string(e.id)),

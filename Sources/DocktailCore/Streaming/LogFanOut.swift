@@ -2,6 +2,8 @@
 protocol LogFanOutSubscriber: AnyObject {
     var query: LogQuery { get }
     var key: DeliveryKey { get }
+    /// Lines rather than shared frames (a merged group view re-orders and tags them).
+    var wantsLines: Bool { get }
 }
 
 /// The lines side of a `LogHub`: the ring for new subscribers, catch-up buffers, join filters,
@@ -343,6 +345,11 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
                         }
                         if !own.isEmpty { sends.append(.own(own)) }
                         if finished { sends.append(.finish) }
+                        continue
+                    }
+                    if s.wantsLines {
+                        let own = lines.filter { s.key.selects($0) }
+                        if !own.isEmpty { sends.append(.own(own)) }
                         continue
                     }
                     if encoded[k][s.key] == nil {

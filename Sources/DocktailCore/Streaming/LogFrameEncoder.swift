@@ -37,6 +37,47 @@ enum LogFrameEncoder {
         return n
     }
 
+    /// The member fields a group view adds to each JSON line: `,"id":…,"name":…` (and any
+    /// extra fields given, already encoded as `,"key":value`), built once per member.
+    static func memberTag(id: String, name: String, extra: [UInt8] = []) -> [UInt8] {
+        var out = Array(#","id":"#.utf8)
+        Array(id.utf8).withUnsafeBytes { JSONValue.appendEscaped($0, to: &out) }
+        out.append(contentsOf: Array(#","name":"#.utf8))
+        Array(name.utf8).withUnsafeBytes { JSONValue.appendEscaped($0, to: &out) }
+        out.append(contentsOf: extra)
+        return out
+    }
+
+    /// One line of a group view: JSON with the member's fields, or text prefixed `[name] `.
+    static func appendMemberFrame(_ line: LogLine, encoding: DeliveryKey.Encoding, tag: [UInt8], textPrefix: [UInt8], to out: inout [UInt8]) {
+        line.storage.withUnsafeBytes { raw in
+            let ts = UnsafeRawBufferPointer(rebasing: raw[0..<line.timestampLength])
+            let text = UnsafeRawBufferPointer(rebasing: raw[line.timestampLength...])
+            switch encoding {
+            case .json:
+                let streamPart = line.stream == .stdout ? stdoutPart : stderrPart
+                let length = tsKey.count + escapedLength(ts) + 2 + streamPart.count + escapedLength(text) + 2 + tag.count + lineEnd.count
+                WebSocketFrameEncoder.appendHeader(opcode: .text, payloadLength: length, to: &out)
+                out.append(contentsOf: tsKey)
+                JSONValue.appendEscaped(ts, to: &out)
+                out.append(contentsOf: streamPart)
+                JSONValue.appendEscaped(text, to: &out)
+                out.append(contentsOf: tag)
+                out.append(contentsOf: lineEnd)
+            case .text:
+                WebSocketFrameEncoder.appendHeader(opcode: .text, payloadLength: textPrefix.count + text.count, to: &out)
+                out.append(contentsOf: textPrefix)
+                out.append(contentsOf: text)
+            case .textTimestamps:
+                WebSocketFrameEncoder.appendHeader(opcode: .text, payloadLength: ts.count + 1 + textPrefix.count + text.count, to: &out)
+                out.append(contentsOf: ts)
+                out.append(0x20)
+                out.append(contentsOf: textPrefix)
+                out.append(contentsOf: text)
+            }
+        }
+    }
+
     /// Encodes one line straight into `out`: the payload length is computed first, so the
     /// frame header is written before the payload and nothing is copied twice.
     @inline(__always)

@@ -1,4 +1,50 @@
-/// One WebSocket client watching one container's log (`/logs/{ref}`), on the client's loop.
+/// Where a `LogSubscription` delivers: a WebSocket (`/logs/{ref}`), or a member slot of a
+/// merged group view. Calls come on the subscription's loop.
+protocol LogSubscriptionOutput: AnyObject {
+    /// Under the output's high-water mark: history may go on.
+    var isWritable: Bool { get }
+    /// Bytes waiting to go out (previews are skipped when the client is behind).
+    var queuedBytes: Int { get }
+    /// Frames encoded once for every subscriber of a variant (live lines, droppable).
+    @discardableResult
+    func send(encodedFrames: [UInt8], lines: Int, countMetrics: Bool) -> Bool
+    /// Lines for this subscriber alone: history (never dropped) or live (droppable).
+    func send(lines: [LogLine], key: DeliveryKey, history: Bool)
+    /// An event frame (`end`, `restart`, `error`, …), never dropped.
+    func send(eventFrame: [UInt8])
+    /// A preview of an unfinished line.
+    func send(preview: [UInt8])
+    func close(code: UInt16, reason: String)
+    /// Everything from here on is live (the history, from the engine or the hub's ring, is out).
+    func historyComplete()
+}
+
+extension LogSubscriptionOutput {
+    func historyComplete() {}
+}
+
+/// The WebSocket side of a single-container view: lines are encoded here.
+final class WebSocketLogOutput: LogSubscriptionOutput {
+    // Invariant: used on the connection's loop.
+    let connection: WebSocketConnection
+    init(_ connection: WebSocketConnection) { self.connection = connection }
+    var isWritable: Bool { connection.channel.isWritable }
+    var queuedBytes: Int { connection.channel.queuedBytes }
+    func send(encodedFrames: [UInt8], lines: Int, countMetrics: Bool) -> Bool {
+        connection.send(encodedFrames: encodedFrames, lines: lines, countMetrics: countMetrics)
+    }
+    func send(lines: [LogLine], key: DeliveryKey, history: Bool) {
+        var out: [UInt8] = []
+        let n = LogFrameEncoder.append(lines, key: key, to: &out)
+        if n > 0 { connection.send(encodedFrames: out, lines: history ? 0 : n) }
+    }
+    func send(eventFrame: [UInt8]) { connection.send(encodedFrames: eventFrame) }
+    func send(preview: [UInt8]) { connection.send(encodedFrames: preview) }
+    func close(code: UInt16, reason: String) { connection.close(code: code, reason: reason) }
+}
+
+/// One client watching one container's log, on the client's loop: a WebSocket of
+/// `/logs/{ref}`, or one member of a merged group view (`LogGroupSubscription`).
 ///
 /// With `follow=1` (and any `until` still in the future) it joins the container's shared
 /// `LogHub`, and ends at `until` if one is given; otherwise it reads its own history from the
@@ -26,7 +72,9 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     private var mode = Mode.starting
     /// Strong while open (hot path: no weak load per delivery); cleared when the socket closes,
     /// which breaks the cycle with `WebSocketConnection.handler`.
-    private var ws: WebSocketConnection?
+    private var ws: LogSubscriptionOutput?
+    /// A group member gets lines, not frames (the group merges and encodes them).
+    let wantsLines: Bool
     /// Per stream, the last line sent from history and how many shared its stamp (the join point).
     private var historyEnd = LogStreamDecoder.Position()
     /// `tail=N`: finds the last N lines as users see them (see `LogTailLocator`).
@@ -47,7 +95,8 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     private var afterHistory: (() -> Void)?
 
     init(loop: EventLoop, query: LogQuery, info: ContainerInfo, hostName: String, client: DockerClient,
-         registry: LogHubRegistry, limits: StreamingLimits, metrics: any StreamingMetrics) {
+         registry: LogHubRegistry, limits: StreamingLimits, metrics: any StreamingMetrics, wantsLines: Bool = false) {
+        self.wantsLines = wantsLines
         self.loop = loop
         self.query = query
         self.key = query.deliveryKey
@@ -64,12 +113,17 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     // MARK: WebSocketHandler
 
     func webSocketDidOpen(_ connection: WebSocketConnection) {
-        ws = connection
         // Lines lost to backpressure are announced in order, before the next line (JSON only).
         let json = isJSON
         connection.channel.dropAnnouncement = { n in
             json ? Self.eventFrame(.object([("event", .string("dropped")), ("count", .int(Int64(n)))])) : nil
         }
+        start(output: WebSocketLogOutput(connection))
+    }
+
+    /// Starts delivering to `output` (a WebSocket, or a group's member slot).
+    func start(output: LogSubscriptionOutput) {
+        ws = output
         metrics.subscriberAdded()
         sendEvent(.object([("event", .string("subscribed")), ("id", .string(info.id)), ("name", .string(info.name)),
                            ("host", .string(hostName)), ("tty", .bool(info.tty)), ("state", .string(info.state))]))
@@ -119,11 +173,22 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     }
 
     func webSocketBecameWritable(_ connection: WebSocketConnection) {
+        outputBecameWritable()
+    }
+
+    /// The output took what it had: history goes on.
+    func outputBecameWritable() {
         drainHistory()
         if historyBacklogIndex >= historyBacklog.count, case .fetching(let fetch, _) = mode { fetch.resume() }
     }
 
     func webSocketDidClose(_ connection: WebSocketConnection) {
+        stop()
+    }
+
+    /// The client left (or the group dropped this member).
+    func stop() {
+        guard ws != nil else { return }
         ws = nil
         metrics.subscriberRemoved()
         if case .fetching(let fetch, _) = mode { fetch.cancel() }
@@ -154,13 +219,18 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
             }
         }
         if frames > 0 { metrics.framesOut(frames, bytes: bytes) }
+        if !announcedLive, case .live = mode, !sends.contains(where: { if case .startCatchUp = $0 { return true }; return false }) {
+            announcedLive = true
+            ws.historyComplete()
+        }
     }
+    private var announcedLive = false
 
     /// A preview of an unfinished line: skipped when the client is behind (the finished line
     /// follows anyway).
     func deliverPreview(_ frames: [UInt8]) {
-        guard let ws, ws.channel.queuedBytes < Self.previewQueueLimit else { return }
-        ws.send(encodedFrames: frames)
+        guard let ws, ws.queuedBytes < Self.previewQueueLimit else { return }
+        ws.send(preview: frames)
     }
 
     private static let previewQueueLimit = 64 * 1024
@@ -168,9 +238,7 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     /// Lines only this subscriber gets (join after catch-up).
     func deliverOwn(_ lines: [LogLine]) {
         guard let ws, !lines.isEmpty else { return }
-        var out: [UInt8] = []
-        let n = LogFrameEncoder.append(lines, key: key, to: &out)
-        if n > 0 { ws.send(encodedFrames: out, lines: n) }
+        ws.send(lines: lines, key: key, history: false)
     }
 
     func sendEvent(_ event: JSONValue) {
@@ -180,7 +248,7 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     /// An event already encoded as a frame (the hub encodes a broadcast once for all).
     func sendEvent(frame: [UInt8]) {
         guard isJSON, let ws else { return }
-        ws.send(encodedFrames: frame)
+        ws.send(eventFrame: frame)
     }
 
     static func eventFrame(_ event: JSONValue) -> [UInt8] {
@@ -322,7 +390,7 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
         }
         sendHistory(lines)
         // The one backpressure mechanism: history waits while the client is over its budget.
-        if !ws.channel.isWritable || historyBacklogIndex < historyBacklog.count { fetch.pause() }
+        if !ws.isWritable || historyBacklogIndex < historyBacklog.count { fetch.pause() }
     }
 
     /// History is never dropped: it goes out as undroppable data in slices of at most
@@ -339,21 +407,21 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
 
     /// Sends what the client can take now; runs the pending end of history once all is sent.
     private func drainHistory() {
-        while historyBacklogIndex < historyBacklog.count, let ws, ws.channel.isWritable {
-            var out: [UInt8] = []
+        while historyBacklogIndex < historyBacklog.count, let ws, ws.isWritable {
+            var slice: [LogLine] = []
+            var bytes = 0
             var k = historyBacklogIndex
-            var n = 0
-            while k < historyBacklog.count && out.count < Self.historySliceBytes {
+            while k < historyBacklog.count && bytes < Self.historySliceBytes {
                 let line = historyBacklog[k]
                 if key.selects(line) {
-                    LogFrameEncoder.appendFrame(line, encoding: key.encoding, to: &out)
-                    n += 1
+                    slice.append(line)
+                    bytes += line.storage.count + 48
                     _ = historyEnd.advance(line.stream, line.timestamp)
                 }
                 k += 1
             }
             historyBacklogIndex = k
-            if n > 0 { ws.send(encodedFrames: out, lines: 0) }
+            if !slice.isEmpty { ws.send(lines: slice, key: key, history: true) }
         }
         guard historyBacklogIndex >= historyBacklog.count else { return }
         historyBacklog.removeAll(keepingCapacity: false)
