@@ -43,9 +43,24 @@ extension DocktailServer {
         ctx.upgrade(to: LogGroupSubscription(loop: ctx.loop, selector: selector, query: query, context: context))
     }
 
-    /// Swarm services are merged by the manager itself (see `LogServiceSubscription`).
+    /// Swarm services are merged by the manager itself (see `LogServiceSubscription`): the
+    /// first engine that knows the service (a manager) serves it.
     func serviceGroup(_ ctx: RequestContext, name: String, query: LogQuery) {
-        ctx.respond(.error(404, "no such service: \(name)"))
+        let candidates = ctx.query["host"].map { h in clients.filter { $0.name == h } } ?? clients
+        func attempt(_ i: Int) {
+            guard i < candidates.count else {
+                ctx.respond(.error(404, "no such service: \(name) (services are found on Swarm managers)"))
+                return
+            }
+            let client = candidates[i]
+            client.service(name, on: ctx.loop) { [self] result in
+                guard case .success(let found?) = result,
+                      access.isVisible(name: found.name, labels: found.labels) else { attempt(i + 1); return }
+                ctx.upgrade(to: LogServiceSubscription(loop: ctx.loop, service: found, client: client, query: query,
+                                                       limits: configuration.limits.streaming, metrics: metrics))
+            }
+        }
+        attempt(0)
     }
 
     /// Compose projects, stacks and engines, with their visible members (all states).
@@ -53,6 +68,7 @@ extension DocktailServer {
         var remaining = clients.count
         var byGroup: [String: (kind: String, name: String, members: [JSONValue], running: Int)] = [:]
         var order: [String] = []
+        var replicas: [String: Int] = [:]
         func add(_ kind: String, _ name: String, _ member: JSONValue, running: Bool) {
             let key = kind + "\u{0}" + name
             if byGroup[key] == nil { byGroup[key] = (kind, name, [], 0); order.append(key) }
@@ -66,14 +82,44 @@ extension DocktailServer {
                 return x.kind != y.kind ? Self.kindRank(x.kind) < Self.kindRank(y.kind) : x.name < y.name
             }) {
                 let g = byGroup[key]!
-                out.append(.object([("kind", .string(g.kind)), ("name", .string(g.name)), ("count", .int(Int64(g.members.count))),
-                                    ("running", .int(Int64(g.running))), ("members", .array(g.members))]))
+                var fields: [(String, JSONValue)] = [("kind", .string(g.kind)), ("name", .string(g.name)), ("count", .int(Int64(g.members.count))),
+                                                     ("running", .int(Int64(g.running)))]
+                if let r = replicas[key] { fields.append(("replicas", .int(Int64(r)))) }
+                fields.append(("members", .array(g.members)))
+                out.append(.object(fields))
             }
             _ = self
             ctx.respond(.json(200, .array(out)))
         }
         if remaining == 0 { finish(); return }
+        remaining *= 2
         for client in clients {
+            // Swarm services (on managers), with their tasks as members.
+            client.services(on: ctx.loop) { [self] result in
+                guard case .success(let services) = result, !services.isEmpty else {
+                    remaining -= 1
+                    if remaining == 0 { finish() }
+                    return
+                }
+                client.tasks(serviceID: nil, on: ctx.loop) { [self] taskResult in
+                    let tasks = (try? taskResult.get()) ?? []
+                    for service in services.sorted(by: { $0.name < $1.name }) where access.isVisible(name: service.name, labels: service.labels) {
+                        let mine = tasks.filter { $0.serviceID == service.id && $0.isUp }.sorted { ($0.slot ?? 0) < ($1.slot ?? 0) }
+                        let key = "service\u{0}" + service.name
+                        if byGroup[key] == nil { byGroup[key] = ("service", service.name, [], 0); order.append(key) }
+                        for t in mine {
+                            let name = t.slot.map { "\(service.name).\($0)" } ?? "\(service.name).\(t.id.prefix(12))"
+                            byGroup[key]!.members.append(.object([("id", .string(t.id)), ("name", .string(name)), ("host", .string(client.name)),
+                                                                  ("state", .string(t.state)), ("slot", t.slot.map { .int(Int64($0)) } ?? .null),
+                                                                  ("node", .string(t.nodeID))]))
+                            if t.state == "running" { byGroup[key]!.running += 1 }
+                        }
+                        if let r = service.replicas { replicas[key] = r }
+                    }
+                    remaining -= 1
+                    if remaining == 0 { finish() }
+                }
+            }
             client.listContainers(all: true, on: ctx.loop) { [self] result in
                 if case .success(let list) = result {
                     for info in list.sorted(by: { $0.name < $1.name }) where access.isVisible(name: info.name, labels: info.labels) {
