@@ -8,6 +8,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from helpers import ROOT, Docktail, Engine  # noqa: E402
 
 ENGINE_DIR = os.environ.get("DOCKTAIL_ENGINE_DIR", "/tmp/docktail-test-engine")
+TLS_ENGINE_DIR = os.environ.get("DOCKTAIL_TLS_ENGINE_DIR", "/tmp/docktail-tls-engine")
 
 
 def pytest_addoption(parser):
@@ -49,3 +50,22 @@ def docktail(binary, engine):
 @pytest.fixture
 def server(docktail):
     return docktail()
+
+
+@pytest.fixture(scope="session")
+def tls_certs(tmp_path_factory):
+    """Every certificate of the TLS tests, made with the openssl CLI (tests/tlsfixtures.py)."""
+    from tlsfixtures import Certs
+    return Certs(str(tmp_path_factory.mktemp("tls-certs")))
+
+
+@pytest.fixture(scope="session")
+def tls_engine(tls_certs):
+    """A second real dockerd (scripts/engine in TLS mode, its own DIR): tcp://127.0.0.1:PORT with
+    verified TLS and client certificates, plus its plain unix socket for setup (`.docker(...)`)."""
+    from tlsfixtures import TlsEngine
+    # An engine left behind by an interrupted session would keep its old port and certificates.
+    subprocess.run([os.path.join(ROOT, "scripts/engine"), "stop", TLS_ENGINE_DIR], capture_output=True, timeout=120)
+    e = TlsEngine(TLS_ENGINE_DIR, tls_certs)
+    yield e
+    e.stop()

@@ -5,6 +5,7 @@ import os
 import re
 import select
 import socket
+import ssl
 import struct
 import subprocess
 import tempfile
@@ -17,12 +18,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 class WS:
     """A minimal RFC 6455 client over a raw socket, so tests control every byte."""
 
-    def __init__(self, port, path, headers=None, host="127.0.0.1", timeout=10, rcvbuf=None, handshake=True):
+    def __init__(self, port, path, headers=None, host="127.0.0.1", timeout=10, rcvbuf=None, handshake=True,
+                 ssl_context=None, server_hostname=None):
         self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(timeout)
         self.sock.connect((host, port))
+        if ssl_context is not None:
+            # wss: the same bytes inside TLS (handshake done here, certificate checked by the context).
+            self.sock = ssl_context.wrap_socket(self.sock, server_hostname=server_hostname or host)
         self.buf = b""
         self.status = None
         self.response_headers = {}
@@ -149,6 +154,8 @@ class WS:
             return False
         except (ConnectionResetError, BrokenPipeError):
             return True
+        except ssl.SSLError:  # a TLS socket cut without close_notify
+            return True
 
     def close(self):
         try:
@@ -160,7 +167,7 @@ class WS:
 class Docktail:
     """A docktail process on a free loopback port."""
 
-    def __init__(self, binary, engine_url=None, args=(), config=None, env=None, listen="127.0.0.1:0"):
+    def __init__(self, binary, engine_url=None, args=(), config=None, env=None, listen="127.0.0.1:0", listeners=1):
         self.dir = tempfile.mkdtemp(prefix="docktail-test-")
         cfg = {"listen": [listen], "publicDir": os.path.join(ROOT, "Public"), "logLevel": "debug"}
         if engine_url:
@@ -172,16 +179,22 @@ class Docktail:
         self.log_path = os.path.join(self.dir, "docktail.log")
         self.log = open(self.log_path, "w")
         e = dict(os.environ)
-        e.update(env or {})
+        for k, v in (env or {}).items():
+            if v is None:
+                e.pop(k, None)  # None removes a variable (e.g. DOCKER_HOST from the caller's environment)
+            else:
+                e[k] = v
         self.proc = subprocess.Popen([binary, "--config", self.config_path, *args], cwd=ROOT,
                                      stdout=self.log, stderr=subprocess.STDOUT, env=e)
         self.port = None
+        self.ports = []  # every listener's port, in the order they are logged
         deadline = time.time() + 20
-        while time.time() < deadline and self.port is None:
+        while time.time() < deadline and len(self.ports) < listeners:
             text = open(self.log_path).read()
-            m = re.search(r"address=(?:\[[^\]]*\]|[0-9.]+):(\d+)", text)
-            if m:
-                self.port = int(m.group(1))
+            # An address may carry a scheme (http://, https://) when TLS listeners exist.
+            self.ports = [int(p) for p in re.findall(r"address=(?:[a-z]+://)?(?:\[[^\]]*\]|[0-9.]+):(\d+)", text)]
+            if len(self.ports) >= listeners:
+                self.port = self.ports[0]
             elif self.proc.poll() is not None:
                 raise RuntimeError("docktail exited: " + text)
             else:

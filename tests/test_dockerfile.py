@@ -35,7 +35,7 @@ def test_runtime_stage_reproduced(engine):
     linked = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
     libs = {l.split()[0] for l in linked.splitlines() if "=>" in l}
     # Only what the runtime stage installs (libssl3, libstdc++6) or glibc provides.
-    assert libs <= {"libcrypto.so.3", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1", "libc.so.6", "libdl.so.2", "libpthread.so.0"}, libs
+    assert libs <= {"libssl.so.3", "libcrypto.so.3", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1", "libc.so.6", "libdl.so.2", "libpthread.so.0"}, libs
     app = tempfile.mkdtemp(prefix="docktail-runtime-")
     shutil.copytree(os.path.join(ROOT, "Public"), os.path.join(app, "Public"))
     shutil.copy(os.path.join(ROOT, "config.json"), os.path.join(app, "config.json"))

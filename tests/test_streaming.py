@@ -95,7 +95,12 @@ def test_engine_unreachable_is_502(docktail):
     assert status == 503 and body["engines"][0]["ok"] is False
     assert d.get("/api/containers")[0] == 502
     status, hosts = d.json("/api/hosts")
-    assert hosts == [{"name": "local", "url": "unix:///tmp/docktail-no-such-engine.sock", "ok": False, "apiVersion": None}]
+    assert len(hosts) == 1
+    h = hosts[0]
+    assert {k: h[k] for k in ("name", "url", "ok", "tls", "apiVersion")} == \
+        {"name": "local", "url": "unix:///tmp/docktail-no-such-engine.sock", "ok": False, "tls": False, "apiVersion": None}
+    # The engine's own message, for whoever runs docktail (issue 10: errors a user can act on).
+    assert isinstance(h["error"], str) and "docktail-no-such-engine.sock" in h["error"], h
 
 
 class TcpToUnix:
