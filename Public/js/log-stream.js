@@ -1,6 +1,7 @@
-// The WebSocket side of a log pane: connects to /logs/{ref}, reconnects with backoff after a
-// drop, and resumes from the last timestamp it received with no duplicate and no gap (the
-// engine's `since` is inclusive, so lines at that stamp are counted and skipped).
+// The WebSocket side of a log pane: connects to /logs/{ref} (or /groups/{kind}/{name}),
+// reconnects with backoff after a drop, and resumes from the last timestamp it received with
+// no duplicate and no gap (the engine's `since` is inclusive, so lines at that stamp are
+// counted and skipped).
 
 /** A sortable form of an RFC 3339 stamp: the engine trims trailing zeros of the fraction. */
 export function tsKey(ts) {
@@ -9,27 +10,46 @@ export function tsKey(ts) {
   return `${m[1]}.${((m[2] || '') + '000000000').slice(0, 9)}`;
 }
 
+/** `kind/name` of a group attribute (the name may hold slashes, e.g. a label's value). */
+export function splitGroup(group) {
+  const i = group.indexOf('/');
+  return i < 0 ? null : { kind: group.slice(0, i), name: group.slice(i + 1) };
+}
+
 export class LogStream {
   /**
-   * @param {object} o  {base, container, host, tail, since, stdout, stderr, token, onLine, onEvent, onStatus}
+   * @param {object} o  {base, container | group ('kind/name'), host, tail, since, until, stdout,
+   *                     stderr, grep, icase, token, onLine, onPartial, onEvent, onStatus}
    */
   constructor(o) {
     this.o = o;
     this.ws = null;
     this.delay = 500;
-    // Per stream (stamps only grow within one stream): the last stamp received, its sortable
-    // key, and how many lines carried it. On resume, lines at or before these marks are skipped.
-    this.last = { stdout: null, stderr: null };
-    this.skip = { stdout: null, stderr: null };
+    // Per stream (stamps only grow within one stream; in a group, per member and stream): the
+    // last stamp received, its sortable key, and how many lines carried it. On resume, lines at
+    // or before these marks are skipped.
+    this.last = new Map();
+    this.skip = new Map();
     this.closed = false;
     this.ended = false;
     this.timer = null;
   }
 
+  /** A range with an end (`until`) closes with 1000 once sent: that is not a drop. */
+  get finite() { return Boolean(this.o.until); }
+
+  path() {
+    if (this.o.group) {
+      const g = splitGroup(this.o.group);
+      return `/groups/${encodeURIComponent(g.kind)}/${encodeURIComponent(g.name)}`;
+    }
+    return `/logs/${encodeURIComponent(this.o.container)}`;
+  }
+
   url() {
     const o = this.o;
     const base = new URL(o.base || location.href);
-    const u = new URL(`/logs/${encodeURIComponent(o.container)}`, base);
+    const u = new URL(this.path(), base);
     u.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
     if (o.host) u.searchParams.set('host', o.host);
     const resume = this.resumeSince();
@@ -40,17 +60,22 @@ export class LogStream {
       if (o.tail != null) u.searchParams.set('tail', String(o.tail));
       if (o.since) u.searchParams.set('since', o.since);
     }
+    if (o.until) u.searchParams.set('until', o.until);
     if (o.stdout === false) u.searchParams.set('stdout', '0');
     if (o.stderr === false) u.searchParams.set('stderr', '0');
+    if (o.grep) {
+      u.searchParams.set('grep', o.grep);
+      if (o.icase) u.searchParams.set('icase', '1');
+    }
     if (o.token) u.searchParams.set('token', o.token);
     return u.toString();
   }
 
-  /** The older of the two streams' last stamps: `since` is inclusive, the rest is skipped. */
+  /** The oldest of the last stamps: `since` is inclusive, the rest is skipped. */
   resumeSince() {
-    const marks = [this.last.stdout, this.last.stderr].filter(Boolean);
-    if (!marks.length) return null;
-    return marks.reduce((a, b) => (a.key <= b.key ? a : b)).ts;
+    let oldest = null;
+    for (const mark of this.last.values()) if (!oldest || mark.key < oldest.key) oldest = mark;
+    return oldest ? oldest.ts : null;
   }
 
   start() {
@@ -60,7 +85,8 @@ export class LogStream {
 
   connect() {
     if (this.closed) return;
-    this.skip = { stdout: this.last.stdout && { ...this.last.stdout }, stderr: this.last.stderr && { ...this.last.stderr } };
+    this.skip = new Map();
+    for (const [k, v] of this.last) this.skip.set(k, { ...v });
     this.o.onStatus?.(this.resumeSince() ? 'reconnecting' : 'connecting');
     let ws;
     try {
@@ -76,7 +102,8 @@ export class LogStream {
     ws.onclose = (ev) => {
       this.ws = null;
       if (this.closed) return;
-      if (ev.code === 1000 && this.ended) return; // removed, or end of a follow=0 history
+      if (ev.code === 1000 && this.ended) return; // removed
+      if (ev.code === 1000 && opened && this.finite) { this.ended = true; this.o.onStatus?.('ended'); return; }
       if (!opened) { this.explainRefusal(); return; }
       this.o.onStatus?.('reconnecting');
       // Backoff: 0.5 s doubling to 10 s, with jitter so many panes do not reconnect in step.
@@ -91,13 +118,14 @@ export class LogStream {
     let detail;
     try {
       const base = new URL(this.o.base || location.href);
-      const u = new URL(`/api/containers/${encodeURIComponent(this.o.container)}`, base);
+      const u = this.o.group ? new URL('/api/groups', base) : new URL(`/api/containers/${encodeURIComponent(this.o.container)}`, base);
       if (this.o.host) u.searchParams.set('host', this.o.host);
       if (this.o.token) u.searchParams.set('token', this.o.token);
       const r = await fetch(u, { cache: 'no-store' });
       if (r.status === 404) { state = 'not found'; }
       else if (r.status === 401) { state = 'unauthorized'; }
       else if (!r.ok) { state = 'error'; detail = (await r.json().catch(() => ({}))).error; }
+      else if (this.o.group) { state = 'error'; detail = 'the server refused this group'; }
     } catch {
       state = 'unreachable';
     }
@@ -119,15 +147,16 @@ export class LogStream {
     const stream = m.stream === 'stderr' ? 'stderr' : 'stdout';
     // A preview of an unfinished line: shown in place, never counted for resuming.
     if (m.partial) { this.o.onPartial?.(m); return; }
+    const mark = m.id ? `${m.id}/${stream}` : stream;
     const key = tsKey(m.ts);
-    const skip = this.skip[stream];
+    const skip = this.skip.get(mark);
     if (skip) {
       if (key < skip.key) return;
       if (key === skip.key && skip.n > 0) { skip.n--; return; }
-      this.skip[stream] = null;
+      this.skip.delete(mark);
     }
-    const last = this.last[stream];
-    if (last && last.key === key) last.n++; else this.last[stream] = { ts: m.ts, key, n: 1 };
+    const last = this.last.get(mark);
+    if (last && last.key === key) last.n++; else this.last.set(mark, { ts: m.ts, key, n: 1 });
     this.o.onLine?.(m);
   }
 
