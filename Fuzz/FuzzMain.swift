@@ -18,6 +18,7 @@ enum FuzzTarget: String, CaseIterable {
     case logStreamDecoderTTY = "log-stream-decoder-tty"
     case routerGate = "router-gate"
     case tlsSession = "tls-session"
+    case grepPattern = "grep-pattern"
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -31,6 +32,7 @@ enum FuzzTarget: String, CaseIterable {
         case .logStreamDecoderTTY: fuzzLogStreamDecoder(bytes, tty: true)
         case .routerGate: fuzzRouterGate(bytes)
         case .tlsSession: fuzzTLSSession(bytes)
+        case .grepPattern: fuzzGrepPattern(bytes)
         }
     }
 }
