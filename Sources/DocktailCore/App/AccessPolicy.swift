@@ -18,6 +18,12 @@ public struct AccessPolicy: Sendable {
     public static let logs = Route(pattern: "/logs/{ref}", access: .protected, webSocket: true)
     public static let groups = Route(pattern: "/api/groups", access: .protected, webSocket: false)
     public static let group = Route(pattern: "/groups/{kind}/{name}", access: .protected, webSocket: true)
+    /// History (issue 11): a page of lines with a cursor, and the whole log as a file. The file
+    /// names are literal segments after `{ref}` (a container name may hold dots, never a slash).
+    public static let logPage = Route(pattern: "/api/containers/{ref}/logs", access: .protected, webSocket: false)
+    public static let logText = Route(pattern: "/api/containers/{ref}/logs.txt", access: .protected, webSocket: false)
+    public static let logJSONLines = Route(pattern: "/api/containers/{ref}/logs.jsonl", access: .protected, webSocket: false)
+    public static let historyRoutes = [logPage, logText, logJSONLines]
     /// UI code that is the same for everyone and says nothing about containers: public by route
     /// (never by a file suffix a client chose), so a page on another origin can load the
     /// `<docktail-log>` module. Everything else under `Public/` (the pages) is protected.
@@ -26,7 +32,7 @@ public struct AccessPolicy: Sendable {
     }
 
     /// Every route of the table.
-    public static var allRoutes: [Route] { [healthz, metrics, hosts, containers, container, events, logs, groups, group] + publicAssets }
+    public static var allRoutes: [Route] { [healthz, metrics, hosts, containers, container, events, logs, groups, group] + historyRoutes + publicAssets }
 
     public let access: AccessControl
     public let hosts: HostAllowlist

@@ -167,7 +167,7 @@ public struct Configuration: Sendable, Equatable {
                 }
                 guard let url = obj["url"] as? String else { throw ConfigError(key: "engines[\(i)].url", message: "must be a string") }
                 guard let endpoint = DockerEndpoint(url: url) else {
-                    throw ConfigError(key: "engines[\(i)].url", message: "'\(url)' is not unix:///path (at most 107 bytes) or tcp://host[:port] (host: IP literal or DNS name)")
+                    throw ConfigError(key: "engines[\(i)].url", message: "'\(url)' is not unix:///path (at most 107 bytes) or tcp://host[:port] (also http:// or https://; host: IP literal or DNS name)")
                 }
                 var tls: EngineTLS?
                 if let t = obj["tls"], !(t is NSNull) {
@@ -298,7 +298,7 @@ public struct Configuration: Sendable, Equatable {
         func value(_ k: String) -> String? { env[k].flatMap { $0.isEmpty ? nil : $0 } }
         let url = value("DOCKER_HOST") ?? "unix:///var/run/docker.sock"
         guard let endpoint = DockerEndpoint(url: url) else {
-            throw ConfigError(key: "DOCKER_HOST", message: "'\(url)' is not unix:///path (at most 107 bytes) or tcp://host[:port] (host: IP literal or DNS name)")
+            throw ConfigError(key: "DOCKER_HOST", message: "'\(url)' is not unix:///path (at most 107 bytes) or tcp://host[:port] (also http:// or https://; host: IP literal or DNS name)")
         }
         var engine = Engine(name: "local", url: url, origin: "DOCKER_HOST")
         let verify = value("DOCKER_TLS_VERIFY") != nil

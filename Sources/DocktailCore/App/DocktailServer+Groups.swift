@@ -14,7 +14,13 @@ extension DocktailServer {
             return
         }
         let kind = ctx.parameters["kind"] ?? ""
-        let name = ctx.parameters["name"] ?? ""
+        var name = ctx.parameters["name"] ?? ""
+        // A label value with a `/` (a path) cannot be a path segment: `/groups/label/KEY?value=VALUE`.
+        if kind == "label", !name.contains("="), let value = ctx.query["value"] { name += "=" + value }
+        if let host = ctx.query["host"], !clients.contains(where: { $0.name == host }) {
+            ctx.respond(ErrorMapping.response(for: DockerError.unknownHost(host)))
+            return
+        }
         guard let selector = LogGroupSelector(kind: kind, name: name) else {
             let kinds = LogGroupSelector.Kind.allCases.map(\.rawValue).joined(separator: ", ")
             ctx.respond(.error(400, LogGroupSelector.Kind(rawValue: kind) == nil
@@ -37,8 +43,9 @@ extension DocktailServer {
             return
         }
         let access = self.access
+        let members = ctx.query["host"].map { h in clients.filter { $0.name == h } } ?? clients
         let context = LogGroupSubscription.Context(
-            clients: clients, registry: registry, limits: configuration.limits.streaming, metrics: metrics,
+            clients: members, registry: registry, limits: configuration.limits.streaming, metrics: metrics,
             isVisible: { name, labels in access.isVisible(name: name, labels: labels) }, directory: groupDirectory)
         ctx.upgrade(to: LogGroupSubscription(loop: ctx.loop, selector: selector, query: query, context: context))
     }
@@ -76,6 +83,11 @@ extension DocktailServer {
             if running { byGroup[key]!.running += 1 }
         }
         let finish = { [self] in
+            // Every engine is a group, with containers or not.
+            for client in clients where byGroup["host\u{0}" + client.name] == nil {
+                byGroup["host\u{0}" + client.name] = ("host", client.name, [], 0)
+                order.append("host\u{0}" + client.name)
+            }
             var out: [JSONValue] = []
             for key in order.sorted(by: { a, b in
                 let x = byGroup[a]!, y = byGroup[b]!

@@ -148,6 +148,7 @@ public final class DocktailServer: @unchecked Sendable {
             ctx.upgrade(to: EventsSubscription(loop: ctx.loop, broadcaster: broadcaster))
         }
         router.get(AccessPolicy.logs) { [self] ctx in logs(ctx) }
+        addHistoryRoutes(to: router)
         addGroupRoutes(router)
         let asset: Router.Handler = { [files] ctx in
             files.serve(segments: ctx.segments, request: ctx.request, loop: ctx.loop) { ctx.respond($0) }
@@ -202,9 +203,14 @@ public final class DocktailServer: @unchecked Sendable {
     }
 
     static func containerJSON(_ c: ContainerInfo, host: String) -> JSONValue {
-        .object([("id", .string(c.id)), ("name", .string(c.name)), ("image", .string(c.image)),
-                 ("state", .string(c.state)), ("status", .string(c.status)), ("created", .int(c.created)),
-                 ("host", .string(host)), ("tty", .bool(c.tty))])
+        let ports: [JSONValue] = c.ports.map { p in
+            .object([("private", .int(Int64(p.privatePort))), ("public", p.publicPort.map { .int(Int64($0)) } ?? .null),
+                     ("type", .string(p.type)), ("ip", p.ip.map { .string($0) } ?? .null)])
+        }
+        let labels: [(String, JSONValue)] = c.labels.keys.sorted().map { ($0, .string(c.labels[$0]!)) }
+        return .object([("id", .string(c.id)), ("name", .string(c.name)), ("image", .string(c.image)),
+                        ("state", .string(c.state)), ("status", .string(c.status)), ("created", .int(c.created)),
+                        ("host", .string(host)), ("tty", .bool(c.tty)), ("labels", .object(labels)), ("ports", .array(ports))])
     }
 
     /// One container (name, id or id prefix), for pages that need to know whether it exists.
@@ -256,7 +262,7 @@ public final class DocktailServer: @unchecked Sendable {
     private func engineEvent(host: String, _ e: EngineMonitor.EngineEvent) {
         registry.containerEvent(host: host, id: e.id, action: e.action, exitCode: e.exitCode, time: e.time)
         if e.action == "start" || e.action == "destroy" {
-            groupDirectory.containerEvent(host: host, id: e.id, name: e.name, action: e.action, labels: e.labels)
+            groupDirectory.containerEvent(host: host, id: e.id, name: e.name, action: e.action, labels: e.labels, time: e.time)
         }
         guard ["create", "start", "die", "destroy", "rename", "stop", "restart", "pause", "unpause"].contains(e.action) else { return }
         guard access.isVisible(name: e.name, labels: e.labels) else { return }

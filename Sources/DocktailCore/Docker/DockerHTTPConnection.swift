@@ -48,6 +48,8 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
     private let tls: TLSContext?
     /// Responses started on this connection (the first one tells a TLS port from a plain one).
     private var responses = 0
+    /// Some response bytes arrived on this connection.
+    private var sawResponseBytes = false
     /// The head of a first 400 on a plain connection, until its body shows whether the port speaks TLS.
     private var heldHead: HTTPResponseParser.Head?
 
@@ -228,6 +230,7 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
     }
 
     public func channelRead(_ channel: SocketChannel, _ bytes: UnsafeRawBufferPointer) {
+        sawResponseBytes = true
         guard let handler else { channel.close(); return }
         var headKeepAlive = true
         var speaksTLS = false
@@ -297,15 +300,24 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
             try parser.finish()
             complete(nil)
         } catch {
-            complete(.unreachable("engine closed the connection"))
+            if tls != nil && responses == 1 && !sawResponseBytes {
+                complete(.tls("the engine closed the connection right after the TLS handshake: it may have refused the client certificate"))
+            } else {
+                complete(.unreachable("engine closed the connection"))
+            }
         }
         state = .closed
         channel.close()
     }
 
     public func channelClosed(_ channel: SocketChannel, errno: Int32?) {
-        let error: DockerError = channel.tlsError.map { .tls($0.message) }
+        var error: DockerError = channel.tlsError.map { .tls($0.message) }
             ?? .unreachable(errno.map { String(cString: strerror($0)) } ?? "connection closed")
+        if case .unreachable(let why) = error, tls != nil, responses == 1, !sawResponseBytes {
+            // TLS 1.3: the engine checks our certificate after our side of the handshake is
+            // done; its alert can be lost to a reset, which then is all there is to go on.
+            error = .tls("the engine closed the connection right after the TLS handshake (\(why)): it may have refused the client certificate")
+        }
         if case .connecting = state, let cb = onConnected {
             onConnected = nil
             state = .closed

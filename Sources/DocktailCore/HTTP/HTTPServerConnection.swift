@@ -3,14 +3,18 @@
 /// and pipelined requests wait in the parser; while the client does not read its answers (the
 /// output budget is over its high-water mark), the next request waits too. Every waiting state
 /// has a deadline: the request head from its first byte (empty lines included), keep-alive from
-/// the last complete request, closing from the channel's `closeTimeout`.
-final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unchecked Sendable {
+/// the last complete request, closing from the channel's `closeTimeout`, a streamed answer from
+/// its last write progress (`HTTPResponseStream.stallTimeoutSeconds`).
+final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, HTTPResponseStreamOwner, @unchecked Sendable {
     // Invariant: confined to `channel.loop.queue`.
     private enum State {
         /// Waiting for (more of) a request; `partialSince` is when its first byte arrived.
         case reading(partialSince: Double?)
         /// A handler owns the current request.
         case responding
+        /// The answer's head is sent and its body is being streamed (the request is still in
+        /// flight: the next one waits until the stream finishes).
+        case streaming(HTTPResponseStream)
         /// Handed over to a `WebSocketConnection`.
         case upgraded
         case closed
@@ -51,12 +55,19 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
     }
 
     func channelWritable(_ channel: SocketChannel) {
-        if case .reading = state { scheduleProcessing() }
+        switch state {
+        case .reading: scheduleProcessing()
+        case .streaming(let stream): stream.ownerWritable()
+        default: break
+        }
     }
 
     func channelReadEOF(_ channel: SocketChannel) {
         // A half-closed client may still be waiting for its answer: close once it is sent.
-        if case .responding = state { peerFinished = true; return }
+        switch state {
+        case .responding, .streaming: peerFinished = true; return
+        default: break
+        }
         channel.closeAfterFlush()
     }
 
@@ -116,6 +127,7 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
         let loop = channel.loop
         let segments = resolution.segments
         let finishResponse: (HTTPResponse) -> Void = { [self] response in finish(response, request: request) }
+        let startStream: (HTTPResponse) -> HTTPResponseStream? = { [self] head in beginStream(head, request: request) }
         let upgrade: (WebSocketHandler, HTTPHeaders) -> Void = { [self] handler, _ in
             guard let key = upgradeKey else {
                 finish(.error(426, "this route needs a WebSocket upgrade"), request: request)
@@ -126,7 +138,7 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
         switch resolution.match {
         case .found(let handler, let parameters):
             let context = RequestContext(request: request, parameters: parameters, segments: segments, loop: loop,
-                                         peer: channel.peer, onRespond: finishResponse, onUpgrade: upgrade)
+                                         peer: channel.peer, onRespond: finishResponse, onUpgrade: upgrade, onStream: startStream)
             handler(context)
         case .methodNotAllowed(let allow):
             var r = HTTPResponse.error(405, "method not allowed")
@@ -136,7 +148,7 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
             if let fallback = server.router.fallback, request.method == "GET" || request.method == "HEAD",
                !segments.contains(where: { $0 == "." || $0 == ".." }) {
                 let context = RequestContext(request: request, parameters: [:], segments: segments, loop: loop,
-                                             peer: channel.peer, onRespond: finishResponse, onUpgrade: upgrade)
+                                             peer: channel.peer, onRespond: finishResponse, onUpgrade: upgrade, onStream: startStream)
                 fallback(context)
             } else {
                 finish(.error(404, "not found"), request: request)
@@ -150,6 +162,11 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
         server.decorate?(request, &response)
         let keepAlive = request.keepAlive && response.status < 500 && response.status != 400 && !peerFinished
         channel.write(response.serialized(keepAlive: keepAlive, head: request.method == "HEAD"))
+        exchangeDone(keepAlive: keepAlive)
+    }
+
+    /// The answer is queued: close after it, or go on with the next request.
+    private func exchangeDone(keepAlive: Bool) {
         if !keepAlive {
             state = .closed
             channel.closeAfterFlush()
@@ -161,6 +178,48 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
         // The next pipelined request is taken on a later turn of the loop: a handler that
         // answers at once never recurses into the next request.
         scheduleProcessing()
+    }
+
+    // MARK: streamed answers
+
+    /// Sends the head of a streamed answer; its body follows through the returned stream.
+    private func beginStream(_ head: HTTPResponse, request: HTTPRequest) -> HTTPResponseStream? {
+        guard case .responding = state, channel.isOpen else { return nil }
+        var head = head
+        server.decorate?(request, &head)
+        let headOnly = request.method == "HEAD"
+        // Chunks need an HTTP/1.1 client (RFC 9112 §6.1: no Transfer-Encoding towards 1.0); a
+        // 1.0 client's body ends when the connection closes. A HEAD answer has no body at all.
+        let chunked = request.versionMinor >= 1
+        let keepAlive = request.keepAlive && !peerFinished && head.status < 500 && head.status != 400 && (chunked || headOnly)
+        channel.write(HTTPResponseStream.serializedHead(head, chunked: chunked, keepAlive: keepAlive))
+        let stream = HTTPResponseStream(loop: channel.loop, chunked: chunked, keepAlive: keepAlive, headOnly: headOnly)
+        stream.owner = self
+        state = .streaming(stream)
+        if headOnly { stream.finish() }
+        return stream
+    }
+
+    var streamIsWritable: Bool { channel.isOpen && channel.isWritable }
+
+    func streamWrite(_ bytes: [UInt8]) {
+        guard case .streaming = state else { return }
+        // Undroppable: producers wait for `isWritable`, so the queue stays near its high-water
+        // mark and the budget's hard limit only cuts a producer that ignores it.
+        channel.write(bytes)
+    }
+
+    func streamFinished(_ stream: HTTPResponseStream) {
+        guard case .streaming(let current) = state, current === stream, channel.isOpen else { return }
+        if stream.chunked && !stream.isHeadOnly { channel.write(HTTPResponseStream.lastChunk) }
+        exchangeDone(keepAlive: stream.keepAlive)
+    }
+
+    func streamAborted(_ stream: HTTPResponseStream) {
+        guard case .streaming(let current) = state, current === stream else { return }
+        // What is queued goes out, then the connection closes without the last chunk.
+        state = .closed
+        channel.closeAfterFlush()
     }
 
     private func scheduleProcessing() {
@@ -191,8 +250,11 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
     }
 
     func channelClosed(_ channel: SocketChannel, errno: Int32?) {
+        let previous = state
         state = .closed
         channel.loop.unregister(self)
+        // The client went away (or was cut) in the middle of a streamed answer.
+        if case .streaming(let stream) = previous { stream.ownerClosed() }
     }
 
     func tick(now: Double) {
@@ -205,12 +267,23 @@ final class HTTPServerConnection: SocketChannelHandler, EventLoopTickable, @unch
                 state = .closed
                 channel.close()
             }
+        case .streaming(let stream):
+            // A client that takes nothing of a streamed answer for this long is cut.
+            if channel.hasQueuedOutput && now - channel.lastWriteProgress > stream.stallTimeoutSeconds {
+                server.logger.debug("streamed answer stalled", metadata: ["peer": "\(channel.peer)"])
+                channel.close()
+            }
         default:
             break
         }
     }
 
     func shutdown() {
-        if case .reading = state { state = .closed; channel.close() }
+        switch state {
+        case .reading: state = .closed; channel.close()
+        // A streamed answer is cut (its producer is told through `channelClosed`).
+        case .streaming: channel.close()
+        default: break
+        }
     }
 }

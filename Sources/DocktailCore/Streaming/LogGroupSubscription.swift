@@ -74,7 +74,7 @@ final class LogGroupSubscription: WebSocketHandler, @unchecked Sendable {
 
     /// Lines of one member held for ordering, and how long a live line may wait for older ones.
     static let memberBudget = 1 << 20
-    static let window: Int64 = 200_000_000
+    static let window: Int64 = 50_000_000
 
     init(loop: EventLoop, selector: LogGroupSelector, query: LogQuery, context: Context) {
         self.loop = loop
@@ -134,7 +134,7 @@ final class LogGroupSubscription: WebSocketHandler, @unchecked Sendable {
                                ("members", .array(list))]))
             for f in failures { sendEvent(.object([("event", .string("error")), ("message", .string(f))])) }
             resolving = false
-            for (client, info) in found { addMember(info, client: client, announce: false) }
+            for (client, info) in found { addMember(info, client: client, announce: false, joinedAt: nil) }
             checkEnd()
         }
         if clients.isEmpty { finish(); return }
@@ -155,8 +155,10 @@ final class LogGroupSubscription: WebSocketHandler, @unchecked Sendable {
         }
     }
 
-    /// Starts a member: inspect (the list lacks TTY), then its own subscription.
-    private func addMember(_ listed: ContainerInfo, client: DockerClient, announce: Bool) {
+    /// Starts a member: inspect (the list lacks TTY), then its own subscription. A member that
+    /// joins while the view is open (`joinedAt`: its start) is read from that start on, whatever
+    /// the view's `tail`: all of its new run is news.
+    private func addMember(_ listed: ContainerInfo, client: DockerClient, announce: Bool, joinedAt: Int64?) {
         guard ws != nil, !members.values.contains(where: { $0.id == listed.id && $0.host == client.name }) else { return }
         let index = nextIndex
         nextIndex += 1
@@ -168,7 +170,14 @@ final class LogGroupSubscription: WebSocketHandler, @unchecked Sendable {
             guard ws != nil, members[index] === member else { return }
             switch result {
             case .success(let info):
-                let sub = LogSubscription(loop: loop, query: query, info: info, hostName: client.name, client: client,
+                var memberQuery = query
+                if let joinedAt {
+                    memberQuery.tail = nil
+                    // (a second before the event: the engine stamps the first line as it starts)
+                    let from = Timestamp(clamping: joinedAt &- 1_000_000_000)
+                    if memberQuery.since.map({ $0 < from }) ?? true { memberQuery.since = from }
+                }
+                let sub = LogSubscription(loop: loop, query: memberQuery, info: info, hostName: client.name, client: client,
                                           registry: context.registry, limits: context.limits, metrics: context.metrics,
                                           wantsLines: true)
                 member.subscription = sub
@@ -192,7 +201,7 @@ final class LogGroupSubscription: WebSocketHandler, @unchecked Sendable {
     }
 
     /// A container event from one of the engines (create/start/destroy): membership changes.
-    func containerEvent(host: String, id: String, name: String, action: String, labels: [String: String]) {
+    func containerEvent(host: String, id: String, name: String, action: String, labels: [String: String], time: Int64) {
         guard ws != nil, !resolving else { return }
         switch action {
         case "start":
@@ -203,7 +212,7 @@ final class LogGroupSubscription: WebSocketHandler, @unchecked Sendable {
             var info = ContainerInfo(id: id, name: name, image: "", tty: false, state: "running",
                                      status: "", running: true, exitCode: 0, created: 0, startedAt: "", labels: labels)
             info.restarting = false
-            addMember(info, client: client, announce: true)
+            addMember(info, client: client, announce: true, joinedAt: time)
         case "destroy":
             if let m = members.values.first(where: { $0.id == id && $0.host == host }) { removeMember(m, reason: "removed") }
         default:
@@ -223,8 +232,9 @@ final class LogGroupSubscription: WebSocketHandler, @unchecked Sendable {
     fileprivate func memberEvent(_ member: Member, frame: [UInt8]) {
         guard members[member.index] === member, let event = Self.decodeEvent(frame) else { return }
         guard case .object(let fields) = event, case .string(let name)? = fields.first(where: { $0.0 == "event" })?.1 else { return }
-        // The member's own `subscribed` is folded into the group's `subscribed`/`joined`.
-        if name == "subscribed" { return }
+        // The member's own `subscribed` is folded into the group's `subscribed`/`joined`, its
+        // `removed` into `left`.
+        if name == "subscribed" || name == "removed" { return }
         merger.add(member.index, event: .object(fields + member.fields.filter { f in !fields.contains { $0.0 == f.0 } }))
         scheduleDrain()
     }
@@ -380,10 +390,10 @@ final class LogGroupDirectory: @unchecked Sendable {
     func add(_ g: LogGroupSubscription) { lock.lock(); groups[ObjectIdentifier(g)] = g; lock.unlock() }
     func remove(_ g: LogGroupSubscription) { lock.lock(); groups.removeValue(forKey: ObjectIdentifier(g)); lock.unlock() }
 
-    func containerEvent(host: String, id: String, name: String, action: String, labels: [String: String]) {
+    func containerEvent(host: String, id: String, name: String, action: String, labels: [String: String], time: Int64) {
         lock.lock()
         let all = Array(groups.values)
         lock.unlock()
-        for g in all { g.loop.execute { g.containerEvent(host: host, id: id, name: name, action: action, labels: labels) } }
+        for g in all { g.loop.execute { g.containerEvent(host: host, id: id, name: name, action: action, labels: labels, time: time) } }
     }
 }

@@ -109,7 +109,7 @@ final class LogHub: @unchecked Sendable {
         machine.now = MonotonicClock.wallNanoseconds()
         let actions = machine.handle(event)
         for action in actions { perform(action) }
-        if case .stopped(let code, _) = machine.state { fanOut.stoppedExitCode = code } else { fanOut.stoppedExitCode = nil }
+        if case .stopped(let code, _) = machine.state, !machine.neverStarted { fanOut.stoppedExitCode = code } else { fanOut.stoppedExitCode = nil }
     }
 
     private func perform(_ action: LogUpstreamStateMachine.Action) {
@@ -238,8 +238,11 @@ final class LogHub: @unchecked Sendable {
     fileprivate func responseEnd(_ error: DockerError?, generation: Int) {
         guard generation == streamGeneration else { return }
         connection = nil
-        if error == nil && status == 404 { handle(.streamEnded(.notFound)); return }
         if let error { handle(.streamEnded(.engine(error.publicDescription))); return }
+        // 404: gone. 409: "can not get logs from container which is dead or marked for removal",
+        // the engine removing it: the inspect that follows finds it gone (or not), no alarm.
+        if status == 404 { handle(.streamEnded(.notFound)); return }
+        if status == 409 { handle(.streamEnded(nil)); return }
         if status != 200 { handle(.streamEnded(.engine("logs request answered \(status)"))); return }
         var tail = batch
         batch = []

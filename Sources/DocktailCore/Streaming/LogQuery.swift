@@ -11,6 +11,8 @@ public struct LogQuery: Sendable, Equatable {
     public var follow = true
     public var format = Format.json
     public var timestamps = false
+    /// `grep=PATTERN` (`icase=1`): only matching lines, history and live alike.
+    public var grep: GrepFilter?
 
     /// Largest `tail` a client may ask for; `tail=all` streams any amount without holding it.
     public static let maxTail = 100_000
@@ -54,6 +56,7 @@ public struct LogQuery: Sendable, Equatable {
         case "text": q.format = .text
         default: throw InvalidParameter(name: "format", message: "format must be json or text")
         }
+        q.grep = try GrepFilter.parse(query)
         return q
     }
 
@@ -107,14 +110,50 @@ public struct LogQuery: Sendable, Equatable {
         return parts.joined(separator: "&")
     }
 
-    /// The delivery variant: encoding and stream selection.
+    /// The delivery variant: encoding, stream selection and pattern.
     var deliveryKey: DeliveryKey {
         DeliveryKey(encoding: format == .json ? .json : (timestamps ? .textTimestamps : .text),
-                    streams: (stdout ? 1 : 0) | (stderr ? 2 : 0))
+                    streams: (stdout ? 1 : 0) | (stderr ? 2 : 0), grep: grep)
     }
 
     func selects(_ line: LogLine) -> Bool {
-        line.stream == .stdout ? stdout : stderr
+        (line.stream == .stdout ? stdout : stderr) && (grep?.matches(line) ?? true)
+    }
+}
+
+/// A compiled `grep` pattern with what it was made from (two requests with the same pattern and
+/// flag share one delivery variant, so their frames are encoded once).
+public struct GrepFilter: Hashable, Sendable {
+    public let source: String
+    public let caseInsensitive: Bool
+    public let pattern: GrepPattern
+
+    public init(_ source: String, caseInsensitive: Bool) throws(GrepPattern.SyntaxError) {
+        self.source = source
+        self.caseInsensitive = caseInsensitive
+        self.pattern = try GrepPattern(source, caseInsensitive: caseInsensitive)
+    }
+
+    public static func == (a: GrepFilter, b: GrepFilter) -> Bool { a.source == b.source && a.caseInsensitive == b.caseInsensitive }
+    public func hash(into h: inout Hasher) { h.combine(source); h.combine(caseInsensitive) }
+
+    /// Matches a line's text (never its stamp).
+    @inline(__always)
+    public func matches(_ line: LogLine) -> Bool {
+        line.storage.withUnsafeBytes { pattern.matches(UnsafeRawBufferPointer(rebasing: $0[line.timestampLength...])) }
+    }
+
+    /// `grep` and `icase`: nil without `grep`; a pattern that does not compile (or is longer
+    /// than `GrepLimits.maxPatternBytes`) is a 400 naming `grep`, with the offset it points at.
+    static func parse(_ query: [String: String]) throws(LogQuery.InvalidParameter) -> GrepFilter? {
+        let icase = try LogQuery.flag(query, "icase", default: false)
+        guard let source = query["grep"] else { return nil }
+        guard !source.isEmpty else { throw LogQuery.InvalidParameter(name: "grep", message: "needs a pattern") }
+        do {
+            return try GrepFilter(source, caseInsensitive: icase)
+        } catch {
+            throw LogQuery.InvalidParameter(name: "grep", message: "\(error.description)")
+        }
     }
 }
 
@@ -124,6 +163,14 @@ struct DeliveryKey: Hashable, Sendable {
     var encoding: Encoding
     /// Bit 1 stdout, bit 2 stderr.
     var streams: UInt8
+    var grep: GrepFilter?
 
-    func selects(_ line: LogLine) -> Bool { streams & line.stream.rawValue != 0 }
+    init(encoding: Encoding, streams: UInt8, grep: GrepFilter? = nil) {
+        self.encoding = encoding
+        self.streams = streams
+        self.grep = grep
+    }
+
+    @inline(__always)
+    func selects(_ line: LogLine) -> Bool { streams & line.stream.rawValue != 0 && (grep?.matches(line) ?? true) }
 }

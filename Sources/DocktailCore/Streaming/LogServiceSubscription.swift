@@ -9,7 +9,13 @@ import Foundation
 /// a replaced task) are announced with `joined`; the task list is polled while the view is open
 /// so tasks that stop are announced with `left`.
 ///
-/// The stream is this client's own (the manager's aggregation is per request): history is never
+/// The manager sends history task by task: lines go through a `LogGroupMerger` (one member per
+/// task) so they leave in stamp order. History is merged exactly while it fits the merger's
+/// budget (1 MiB per task); the stream counts as live once it idles for 300 ms or 2 s after it
+/// opened, and from then on lines wait at most the 50 ms window. Lines of a task not in the
+/// list yet wait (up to 1 MiB) until the list gives its slot, so `joined` comes first.
+///
+/// The stream is this client's own (the manager's aggregation is per request): nothing is
 /// dropped, the engine read pauses while the client is over its budget. A followed stream that
 /// breaks is reopened `since` the oldest last stamp of the tasks, skipping what was delivered.
 final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @unchecked Sendable {
@@ -23,6 +29,8 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
         var textPrefix: [UInt8]
         /// Last stamp delivered for this task, and how many lines had it (resume without repeats).
         var last: (Int64, Int)?
+        /// Its member number in the merger.
+        var index: Int
     }
 
     let loop: EventLoop
@@ -38,8 +46,18 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
     private var connection: DockerHTTPConnection?
     private var generation = 0
     private var status = 0
-    private var out: [UInt8] = []
-    private var outLines = 0
+    private var merger = LogGroupMerger(window: LogGroupSubscription.window, memberBudget: LogGroupSubscription.memberBudget)
+    private var nextIndex = 0
+    private var byIndex: [Int: String] = [:]
+    /// Lines of tasks not announced yet, and their bytes.
+    private var held: [String: [LogLine]] = [:]
+    private var heldBytes = 0
+    private var streamOpenedAt = 0.0
+    private var lastBytesAt = 0.0
+    private var live = false
+    private var drainScheduled = false
+    private var timerArmed = false
+    private var ended = false
     private var reconnects = 0
     private var refreshing = false
     private var pollScheduled = false
@@ -87,7 +105,7 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
     func webSocket(_ connection: WebSocketConnection, didReceive message: WebSocketMessage) {}
 
     func webSocketBecameWritable(_ connection: WebSocketConnection) {
-        self.connection?.resumeReading()
+        drain()
     }
 
     func webSocketDidClose(_ connection: WebSocketConnection) {
@@ -100,7 +118,15 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
 
     // MARK: tasks
 
-    private func makeTask(_ t: SwarmTask) -> Task {
+    private func makeTask(_ t: SwarmTask, index: Int? = nil) -> Task {
+        let index = index ?? { () -> Int in
+            let i = nextIndex
+            nextIndex += 1
+            merger.addMember(i)
+            if live { merger.setPhase(i, .live) }
+            byIndex[i] = t.id
+            return i
+        }()
         let name = t.slot.map { "\(service.name).\($0)" } ?? "\(service.name).\(t.id.prefix(12))"
         var extra: [UInt8] = Array(#","task":{"id":"#.utf8)
         Array(t.id.utf8).withUnsafeBytes { JSONValue.appendEscaped($0, to: &extra) }
@@ -109,7 +135,7 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
         Array(t.nodeID.utf8).withUnsafeBytes { JSONValue.appendEscaped($0, to: &extra) }
         extra.append(UInt8(ascii: "}"))
         return Task(id: t.id, slot: t.slot, node: t.nodeID, up: t.isUp, tag: LogFrameEncoder.memberTag(id: t.id, name: name, extra: extra),
-                    textPrefix: Array("[\(name)] ".utf8), last: nil)
+                    textPrefix: Array("[\(name)] ".utf8), last: nil, index: index)
     }
 
     private func fields(_ t: Task) -> [(String, JSONValue)] {
@@ -129,8 +155,7 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
             guard ws != nil else { return }
             defer {
                 // Tasks the list did not tell about are announced as they are.
-                for id in unannounced { if let t = tasks[id] { flushOut(); sendEvent(.object([("event", .string("joined"))] + fields(t))) } }
-                unannounced = []
+                for id in unannounced { announce(id) }
             }
             guard case .success(let list) = result else { return }
             var seen = Set<String>()
@@ -140,26 +165,36 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
                     if known.up && !t.isUp {
                         known.up = false
                         tasks[t.id] = known
-                        flushOut()
+                        drain()
                         sendEvent(.object([("event", .string("left"))] + fields(known) + [("state", .string(t.state))]))
                     } else if !known.up && t.isUp {
                         known.up = true
                         tasks[t.id] = known
                         sendEvent(.object([("event", .string("joined"))] + fields(known)))
                     } else if known.slot == nil && t.slot != nil {
-                        let fresh = makeTask(t)
+                        let fresh = makeTask(t, index: known.index)
                         let updated = Task(id: fresh.id, slot: fresh.slot, node: fresh.node, up: known.up, tag: fresh.tag,
-                                           textPrefix: fresh.textPrefix, last: known.last)
+                                           textPrefix: fresh.textPrefix, last: known.last, index: known.index)
                         tasks[t.id] = updated
-                        if unannounced.remove(t.id) != nil { flushOut(); sendEvent(.object([("event", .string("joined"))] + fields(updated))) }
+                        if unannounced.contains(t.id) { announce(t.id) }
                     }
                 } else if t.isUp {
                     let task = makeTask(t)
                     tasks[t.id] = task
-                    flushOut()
                     sendEvent(.object([("event", .string("joined"))] + fields(task)))
                 }
             }
+        }
+    }
+
+    /// `joined` for a task first seen in the stream, then the lines it held back.
+    private func announce(_ id: String) {
+        guard unannounced.remove(id) != nil, let t = tasks[id] else { return }
+        sendEvent(.object([("event", .string("joined"))] + fields(t)))
+        if let lines = held.removeValue(forKey: id) {
+            heldBytes -= lines.reduce(0) { $0 + $1.storage.count }
+            merger.add(t.index, lines: lines)
+            scheduleDrain()
         }
     }
 
@@ -182,6 +217,9 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
         decoder = LogStreamDecoder(tty: service.tty, maxLineBytes: limits.maxLineBytes, detectsRunBoundaries: false, now: client.engineNow)
         let q = query.engineQuery(follow: query.follow, tail: tail, since: since, until: until, stdout: query.stdout, stderr: query.stderr)
         connection = client.stream("/services/\(service.id)/logs?\(q)&details=1", on: loop, handler: Generation(self, generation))
+        streamOpenedAt = MonotonicClock.now()
+        lastBytesAt = streamOpenedAt
+        if !live { armTimer(after: 0.1) }
     }
 
     /// Ties engine callbacks to the stream they came from (a reopened stream ignores the old one).
@@ -200,6 +238,7 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
 
     func dockerResponseBody(_ bytes: UnsafeRawBufferPointer) {
         guard status == 200 else { return }
+        lastBytesAt = MonotonicClock.now()
         do {
             try decoder.decode(bytes) { line in self.deliver(line) }
         } catch {
@@ -213,13 +252,12 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
         for message in decoder.takeEngineErrors() {
             sendEvent(.object([("event", .string("error")), ("message", .string(message))]))
         }
-        flushOut()
+        scheduleDrain()
         if let ws, !ws.channel.isWritable { connection?.pauseReading() }
     }
 
     func dockerResponseEnd(_ error: DockerError?) {
         if error == nil && status == 200 { decoder.finish { self.deliver($0) } }
-        flushOut()
         connection = nil
         guard let ws else { return }
         if status != 0 && status != 200 && error == nil {
@@ -229,7 +267,11 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
         }
         let now = Timestamp.now()
         guard query.follow, query.until.map({ $0 > now }) ?? true else {
-            ws.close(code: WebSocketCloseCode.normalClosure.rawValue, reason: "end of log")
+            // The whole history is in: it all leaves, merged, then the end.
+            for id in Array(unannounced) { announce(id) }
+            for i in merger.memberIDs { merger.setPhase(i, .ended) }
+            ended = true
+            drain()
             return
         }
         // Reopen from the oldest task's last line (lines of other tasks up to there repeat and are skipped).
@@ -280,18 +322,77 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
         task.last = (line.timestamp, n)
         tasks[taskID] = task
         let stripped = LogLine(timestamp: line.timestamp, timestampText: line.storage[..<line.timestampLength], stream: line.stream, text: message)
-        LogFrameEncoder.appendMemberFrame(stripped, encoding: key.encoding, tag: task.tag, textPrefix: task.textPrefix, to: &out)
-        outLines += 1
         sawAnyLine = true
+        if unannounced.contains(taskID) {
+            held[taskID, default: []].append(stripped)
+            heldBytes += stripped.storage.count
+            // Bounded: a task the list never tells about is announced as it is.
+            if heldBytes > LogGroupSubscription.memberBudget { announce(taskID) }
+            return
+        }
+        merger.add(task.index, lines: [stripped])
+        // A task far ahead of the others: history ordering gives way to bounded memory.
+        if !live && merger.isOverBudget(task.index) { goLive() }
     }
 
-    private func flushOut() {
-        guard !out.isEmpty else { return }
-        // Never dropped: the engine read pauses instead (this stream is this client's alone).
-        ws?.send(encodedFrames: out, lines: 0)
-        metrics.lines(in: outLines)
-        out = []
-        outLines = 0
+    // MARK: the merge
+
+    /// History is in (the stream idled, or has run long enough): lines wait at most the window.
+    private func goLive() {
+        guard !live else { return }
+        live = true
+        for i in merger.memberIDs { merger.setPhase(i, .live) }
+        scheduleDrain()
+    }
+
+    private func armTimer(after seconds: Double) {
+        guard !timerArmed else { return }
+        timerArmed = true
+        loop.schedule(after: seconds) { [weak self] in
+            guard let self, self.ws != nil else { return }
+            self.timerArmed = false
+            if !self.live && !self.ended {
+                let now = MonotonicClock.now()
+                if now - self.lastBytesAt > 0.3 || now - self.streamOpenedAt > 2 { self.goLive() } else { self.armTimer(after: 0.1) }
+            }
+            self.drain()
+        }
+    }
+
+    private func scheduleDrain() {
+        guard !drainScheduled else { return }
+        drainScheduled = true
+        loop.execute { [weak self] in
+            guard let self else { return }
+            self.drainScheduled = false
+            self.drain()
+        }
+    }
+
+    /// Sends what the merge lets go (never dropped: the engine read pauses instead, this stream
+    /// is this client's alone).
+    private func drain() {
+        guard let ws else { return }
+        var out: [UInt8] = []
+        var n = 0
+        while ws.channel.isWritable {
+            let items = merger.drain(now: MonotonicClock.wallNanoseconds(), limit: 512)
+            if items.isEmpty { break }
+            for item in items {
+                guard case .line(let line) = item.item, let id = byIndex[item.member], let task = tasks[id] else { continue }
+                LogFrameEncoder.appendMemberFrame(line, encoding: key.encoding, tag: task.tag, textPrefix: task.textPrefix, to: &out)
+                n += 1
+            }
+            if !out.isEmpty { ws.send(encodedFrames: out, lines: 0); metrics.lines(in: n); out = []; n = 0 }
+        }
+        if ws.channel.isWritable { connection?.resumeReading() }
+        if let due = merger.nextDue() {
+            let delay = max(0.01, Double(due - MonotonicClock.wallNanoseconds()) / 1e9 + 0.005)
+            armTimer(after: min(delay, 1))
+        }
+        if ended && merger.isEmpty {
+            ws.close(code: WebSocketCloseCode.normalClosure.rawValue, reason: "end of log")
+        }
     }
 
     private func sendEvent(_ event: JSONValue) {

@@ -298,7 +298,9 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
                 historyEnded(nil)
             }
         case let want?:
-            locator = LogTailLocator(want: want, streams: key.streams, byteBudget: limits.historyBufferBytes)
+            var predicate: (@Sendable (LogLine) -> Bool)?
+            if let grep = query.grep { predicate = { line in grep.matches(line) } }
+            locator = LogTailLocator(want: want, streams: key.streams, byteBudget: limits.historyBufferBytes, predicate: predicate)
             locate()
         }
     }
@@ -316,7 +318,26 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
         }, onEnd: { [weak self] fetch, error in
             guard let self, var l = self.locator else { return }
             if let error { self.locator = nil; self.historyEnded(error); return }
-            switch l.finishPass(entries: fetch.entries) {
+            let outcome = l.finishPass(entries: fetch.entries)
+            if self.query.grep != nil {
+                // A search walks back through the log: say how far it got.
+                var done = true
+                if case .readAgain = outcome { done = false }
+                var fields: [(String, JSONValue)] = [("event", .string("search"))]
+                if let t = l.oldestSeen { fields.append(("scannedTo", .string(DockerTimestamp.format(t)))) }
+                // Done: what was found (the whole log's first line counts then); else the lines so far.
+                var matches = l.matchedLines
+                switch outcome {
+                case .lines(let found): matches = found.count
+                case .streamFrom: matches = l.want
+                case .empty: matches = 0
+                case .readAgain: break
+                }
+                fields.append(("matches", .int(Int64(matches))))
+                fields.append(("done", .bool(done)))
+                self.sendEvent(.object(fields))
+            }
+            switch outcome {
             case .readAgain(let entries):
                 l.widen(to: entries)
                 self.locator = l

@@ -41,6 +41,11 @@ struct LogTailLocator: Sendable {
     let want: Int
     /// Bit 1 stdout, bit 2 stderr.
     let streams: UInt8
+    /// Lines that count besides the stream selection (`grep`): the last `want` *matching* lines
+    /// are found, walking back as far as the log goes.
+    let predicate: (@Sendable (LogLine) -> Bool)?
+    /// The oldest stamp of the current answer (how far back a search has looked).
+    private(set) var oldestSeen: Int64?
     let byteBudget: Int
     /// Never ask the engine for more entries than this (Int32 range: engines parse `tail` as int).
     static let maxRequestedEntries = 1 << 30
@@ -56,7 +61,11 @@ struct LogTailLocator: Sendable {
     private var lastStart: [LogStream: (Int64, Int)] = [:]
     private var certainLines = 0
 
-    init(want: Int, streams: UInt8, byteBudget: Int) {
+    /// Lines counted so far in this answer (certain ones: a search's progress).
+    var matchedLines: Int { certainLines }
+
+    init(want: Int, streams: UInt8, byteBudget: Int, predicate: (@Sendable (LogLine) -> Bool)? = nil) {
+        self.predicate = predicate
         // `LogQuery` caps tail far lower; the cap here keeps the arithmetic below in range anyway.
         self.want = min(max(1, want), Self.maxRequestedEntries)
         self.streams = streams
@@ -77,6 +86,7 @@ struct LogTailLocator: Sendable {
         firstSeen = 0
         lastStart = [:]
         certainLines = 0
+        oldestSeen = nil
     }
 
     /// One line of the answer, in order (lines of both streams, whatever is selected).
@@ -87,7 +97,8 @@ struct LogTailLocator: Sendable {
         let ordinal: Int
         if let (ts, n) = lastStart[line.stream], ts == line.timestamp { ordinal = n + 1 } else { ordinal = 1 }
         lastStart[line.stream] = (line.timestamp, ordinal)
-        guard streams & bit != 0 else { return }
+        if oldestSeen == nil || line.timestamp < oldestSeen! { oldestSeen = line.timestamp }
+        guard streams & bit != 0, predicate?(line) ?? true else { return }
         if !uncertain { certainLines += 1 }
         let slot = Slot(mark: StartMark(stream: line.stream, timestamp: line.timestamp, ordinal: ordinal), line: line, uncertain: uncertain)
         keptBytes += line.storage.count

@@ -27,6 +27,10 @@
 /// backed-off recheck) instead of re-following at once.
 struct LogUpstreamStateMachine: Sendable, Equatable {
     /// What an inspect tells the machine.
+    /// The container was created and has never run: no `end` for it, and its first start is
+    /// not a `restart`.
+    private(set) var neverStarted = false
+
     struct Snapshot: Sendable, Equatable {
         /// `State.Running` and not `State.Restarting` (the engine reports a restarting container as running).
         var running: Bool
@@ -220,6 +224,20 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
             return [.marker(.end(exitCode: code ?? 0, time: time))] + eventArrived()
         case .engineStarted(let time):
             guard isActive, time > (lastStartEventTime ?? Int64.min) else { return [] }
+            if neverStarted {
+                // A created container's first start: nothing ended, nothing restarts.
+                neverStarted = false
+                runAnnounced = true
+                lastStartEventTime = time
+                runEnded = false
+                startPending = true
+                var actions: [Action] = []
+                if case .stopped = state {
+                    state = .inspecting(.afterStart)
+                    actions.append(.inspect)
+                }
+                return actions + eventArrived()
+            }
             // (Its time may lie a little before a run seen in a line, or after one seen by inspect.)
             if !runAnnounced, !runEnded, let shown = runStartedAt, time > shown - Self.lateStartWindow, time < shown + Self.lateStartWindow {
                 // The late `start` of the run already shown (from an inspect or a line): no marker.
@@ -334,6 +352,12 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
 
     private mutating func inspected(_ snap: Snapshot) -> [Action] {
         guard case .inspecting(let purpose) = state else { return [] }
+        // Created and never started (StartedAt is the zero time): no run to end yet.
+        if snap.startedAt == nil && !snap.running && !snap.restarting && runStartedAt == nil && lastStartEventTime == nil {
+            neverStarted = true
+        } else if snap.startedAt != nil || snap.running {
+            neverStarted = false
+        }
         retryAttempt = 0
         announcedOutage = false
         var actions: [Action] = []
@@ -425,7 +449,7 @@ struct LogUpstreamStateMachine: Sendable, Equatable {
         case .stopped(let code, let finishedAt, _):
             if !runEnded {
                 runEnded = true
-                actions.append(.marker(.end(exitCode: lastExitCode ?? code, time: finishedAt ?? now)))
+                if !neverStarted { actions.append(.marker(.end(exitCode: lastExitCode ?? code, time: finishedAt ?? now))) }
             }
             // Whatever is stamped after the run ended belongs to a later run, whose `start` may
             // not have arrived yet: its lines come with the next follow, after its marker. The
