@@ -34,7 +34,7 @@ func fuzzLogQuery(_ bytes: [UInt8]) {
     let defaultTail = 100
     // A fixed "now" (2026-05-28) keeps runs reproducible.
     let now: Int64 = 1_780_000_000_000_000_000
-    let known: Set<String> = ["tail", "since", "until", "stdout", "stderr", "follow", "timestamps", "format"]
+    let known: Set<String> = ["tail", "since", "until", "stdout", "stderr", "follow", "timestamps", "format", "grep", "icase"]
 
     switch LogQueryAPI.parse(query, defaultTail: defaultTail, now: now) {
     case .failure(let e):

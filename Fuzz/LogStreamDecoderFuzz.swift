@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 // libFuzzer targets `log-stream-decoder-mux` and `log-stream-decoder-tty`: LogStreamDecoder on an
 // engine log body, multiplexed or raw (TTY), with a small maxLineBytes. For any split of the input
 // it must emit the same lines (timestamp, its text, stream, text), the same engine errors and the
@@ -110,6 +113,12 @@ func fuzzLogStreamDecoder(_ bytes: [UInt8], tty: Bool) {
         precondition(first.timestamp >= mark, "resumed stream delivered \(first.timestamp), older than the mark \(mark)")
     }
     for split in splits {
+        if getenv("DOCKTAIL_FUZZ_DEBUG") != nil, !(split.lines.count == whole.lines.count && zip(split.lines, whole.lines).allSatisfy(same)) {
+            for (name, o) in [("whole", whole), ("split", split)] {
+                fputs(name + "\n", stderr)
+                for l in o.lines { fputs("   \(l.timestamp) \(String(decoding: l.timestampText, as: UTF8.self)) \(l.stream) \(Array(l.text.suffix(12))) \(l.text.count)\n", stderr) }
+            }
+        }
         precondition(split.error == whole.error, "split changed the error: \(String(describing: whole.error)) vs \(String(describing: split.error))")
         precondition(split.engineErrors == whole.engineErrors, "split changed the engine errors")
         precondition(split.lines.count == whole.lines.count && zip(split.lines, whole.lines).allSatisfy(same),

@@ -52,10 +52,16 @@ public struct LogLineAssembler: Sendable {
             } else {
                 // A `\r` before the newline is not part of the line: it must not count against
                 // the limit (a TTY line of exactly maxLineBytes arrives with one).
+                // Exactly one `\r` goes, wherever the entries were cut: the piece's own, or (for a
+                // `\r` that ended the previous entry) the pending line's.
                 var whole = piece
-                if whole.count > 0 && whole[whole.count - 1] == 0x0D { whole = UnsafeRawBufferPointer(rebasing: whole[0..<(whole.count - 1)]) }
+                if whole.count > 0 {
+                    if whole[whole.count - 1] == 0x0D { whole = UnsafeRawBufferPointer(rebasing: whole[0..<(whole.count - 1)]) }
+                } else if pending[slot].active && !pending[slot].truncated && pending[slot].bytes.last == 0x0D {
+                    pending[slot].bytes.removeLast()
+                }
                 append(slot: slot, timestamp: timestamp, timestampText: timestampText, piece: whole)
-                emitPending(slot: slot, stream: stream, emit: emit)
+                emitPending(slot: slot, stream: stream, stripCR: false, emit: emit)
             }
             start = end + 1
         }
@@ -76,10 +82,11 @@ public struct LogLineAssembler: Sendable {
         }
     }
 
-    private mutating func emitPending(slot: Int, stream: LogStream, emit: (LogLine) -> Void) {
+    /// `stripCR`: a line ended without its newline (a run's end) loses a trailing `\r` too.
+    private mutating func emitPending(slot: Int, stream: LogStream, stripCR: Bool = true, emit: (LogLine) -> Void) {
         var p = pending[slot]
         pending[slot] = Pending()
-        if !p.truncated, let last = p.bytes.last, last == 0x0D { p.bytes.removeLast() }
+        if stripCR, !p.truncated, let last = p.bytes.last, last == 0x0D { p.bytes.removeLast() }
         var text = p.bytes
         if p.truncated {
             // Cut on a scalar boundary so the marker follows valid UTF-8.
