@@ -433,6 +433,51 @@ def test_follow0_tail_all_of_finished_members(docktail, engine, containers):
     assert text[:-1] == [f"[{l['name']}] {l['line']}" for l in lines(msgs)]
 
 
+def test_group_history_pages_every_line_once(docktail, engine, containers):
+    """`/api/groups/{kind}/{name}/logs`: pages from the newest line to the first of every member,
+    merged by stamp, with one member still writing meanwhile: every line of each member exactly
+    once, in its own order, pages going back in time, the last cursor null."""
+    d = ready(docktail())
+    ids = {}
+    for p in ("u", "v"):
+        ids[p] = containers(f"grp-page-{p}", batch_script(p), labels=["com.docker.compose.project=grp-page"])
+    for p in ("u", "v"):
+        engine.wait_exit(f"grp-page-{p}")
+    ids["w"] = containers("grp-page-w", batch_script("w") + "; " + counter("w", 0.05).replace("i=1;", "i=2001;"),
+                          labels=["com.docker.compose.project=grp-page"])
+    deadline = time.time() + 30
+    while time.time() < deadline and "w 2000" not in engine.docker("logs", "--tail", "50", "grp-page-w"):
+        time.sleep(0.2)
+    pages, cursor = [], None
+    while True:
+        path = "/api/groups/project/grp-page/logs?limit=700" + (f"&cursor={cursor}" if cursor else "")
+        status, body = d.json(path)
+        assert status == 200, (status, body)
+        assert len(body["lines"]) <= 700
+        pages.append(body["lines"])
+        cursor = body["cursor"]
+        if cursor is None:
+            break
+        assert len(pages) < 40, "paging does not end"
+    # Pages go back in time; each page is merged by stamp.
+    for page in pages:
+        stamps = [ns(l["ts"]) for l in page]
+        assert stamps == sorted(stamps)
+    for newer, older in zip(pages, pages[1:]):
+        if newer and older:
+            assert ns(older[-1]["ts"]) <= ns(newer[0]["ts"])
+    all_lines = [l for page in reversed(pages) for l in page]
+    for p, cid in ids.items():
+        mine = [int(l["line"].split()[1]) for l in all_lines if l["id"] == cid]
+        top = max(mine)
+        assert mine == list(range(1, top + 1)), (p, mine[:5], len(mine), top)
+        assert top >= 2000
+        assert all(l["name"] == f"grp-page-{p}" for l in all_lines if l["id"] == cid)
+    # A forged cursor is refused, naming it.
+    status, body = d.json("/api/groups/project/grp-page/logs?cursor=Zm9v")
+    assert status == 400 and "cursor" in body["error"], body
+
+
 # ---------------------------------------------------------------------------------------------
 # 5. errors, and a group that gets its first member later
 

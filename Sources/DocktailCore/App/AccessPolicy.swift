@@ -18,6 +18,7 @@ public struct AccessPolicy: Sendable {
     public static let logs = Route(pattern: "/logs/{ref}", access: .protected, webSocket: true)
     public static let groups = Route(pattern: "/api/groups", access: .protected, webSocket: false)
     public static let group = Route(pattern: "/groups/{kind}/{name}", access: .protected, webSocket: true)
+    public static let groupPage = Route(pattern: "/api/groups/{kind}/{name}/logs", access: .protected, webSocket: false)
     /// History (issue 11): a page of lines with a cursor, and the whole log as a file. The file
     /// names are literal segments after `{ref}` (a container name may hold dots, never a slash).
     public static let logPage = Route(pattern: "/api/containers/{ref}/logs", access: .protected, webSocket: false)
@@ -32,7 +33,7 @@ public struct AccessPolicy: Sendable {
     }
 
     /// Every route of the table.
-    public static var allRoutes: [Route] { [healthz, metrics, hosts, containers, container, events, logs, groups, group] + historyRoutes + publicAssets }
+    public static var allRoutes: [Route] { [healthz, metrics, hosts, containers, container, events, logs, groups, group, groupPage] + historyRoutes + publicAssets }
 
     public let access: AccessControl
     public let hosts: HostAllowlist

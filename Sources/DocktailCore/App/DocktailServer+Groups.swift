@@ -6,6 +6,121 @@ extension DocktailServer {
     func addGroupRoutes(_ router: Router) {
         router.get(AccessPolicy.groups) { [self] ctx in listGroups(ctx) }
         router.get(AccessPolicy.group) { [self] ctx in group(ctx) }
+        router.get(AccessPolicy.groupPage) { [self] ctx in groupPage(ctx) }
+    }
+
+    /// One page of a group's history, merged by stamp: `{"lines":[{"ts","stream","line","id","name"}],"cursor":C|null}`.
+    /// The parameters of `/api/containers/{ref}/logs` (`limit`, `cursor`, `stdout`, `stderr`,
+    /// `grep`, `icase`), the cursor holding one position per member (`LogGroupPageCursor`).
+    private func groupPage(_ ctx: RequestContext) {
+        let kind = ctx.parameters["kind"] ?? ""
+        var name = ctx.parameters["name"] ?? ""
+        if kind == "label", !name.contains("="), let value = ctx.query["value"] { name += "=" + value }
+        guard let selector = LogGroupSelector(kind: kind, name: name), selector.kind != .service else {
+            ctx.respond(.error(400, kind == "service" ? "kind: service history pages are not available (use the service stream with tail and since)"
+                                                      : "kind/name: not a group (project, stack, label KEY=VALUE, host)"))
+            return
+        }
+        if ctx.query["before"] != nil { ctx.respond(.error(400, "before: not available for groups (use cursor)")); return }
+        var rest = ctx.query
+        let cursorText = rest.removeValue(forKey: "cursor")
+        let query: LogPageQuery
+        var groupCursor: LogGroupPageCursor?
+        do {
+            query = try LogPageQuery.parse(rest)
+        } catch {
+            ctx.respond(.error(400, "\(error.name): \(error.message)"))
+            return
+        }
+        if let text = cursorText {
+            do throws(LogPageCursor.Invalid) {
+                groupCursor = try LogGroupPageCursor.decode(text)
+            } catch {
+                ctx.respond(.error(400, "cursor: \(error.message)"))
+                return
+            }
+        }
+        let engines = selector.engines(clients.map(\.name))
+        let only = ctx.query["host"]
+        let candidates = clients.filter { c in engines.contains(c.name) && (only == nil || only == c.name) }
+        var remaining = candidates.count
+        var found: [(DockerClient, ContainerInfo)] = []
+        var failure: DockerError?
+        let resolved = { [self] in
+            if let failure, found.isEmpty { ctx.respond(ErrorMapping.response(for: failure)); return }
+            var members: [(DockerClient, ContainerInfo, String)] = []
+            for (client, info) in found.sorted(by: { ($0.0.name, $0.1.name) < ($1.0.name, $1.1.name) }) {
+                let key = LogGroupPageCursor.memberKey(host: client.name, id: info.id)
+                // With a cursor, only the members it knows: the others started after its first page.
+                if let groupCursor, groupCursor.members[key] == nil { continue }
+                members.append((client, info, key))
+            }
+            guard members.count <= LogGroupPageCursor.maxMembers else {
+                ctx.respond(.error(400, "group: \(members.count) members; history pages cover groups of at most \(LogGroupPageCursor.maxMembers)"))
+                return
+            }
+            inspectMembers(members, loop: ctx.loop) { [self] inspected in
+                let pageMembers = inspected.map { (client, info, key) in
+                    LogGroupPageReader.Member(key: key, client: client, info: info,
+                                              cursor: groupCursor.map { $0.members[key] ?? nil } ?? .newest)
+                }
+                let reader = LogGroupPageReader(loop: ctx.loop, members: pageMembers, limit: query.limit, streams: query.streams,
+                                                predicate: query.predicate, byteBudget: pageByteBudget,
+                                                maxLineBytes: configuration.limits.streaming.maxLineBytes, metrics: metrics,
+                                                passTimeoutSeconds: configuration.limits.engine.requestTimeoutSeconds)
+                reader.start { result in
+                    switch result {
+                    case .failure(let e): ctx.respond(ErrorMapping.response(for: e))
+                    case .success(let page):
+                        var out = Array(#"{"lines":["#.utf8)
+                        let tags = pageMembers.map { LogFrameEncoder.memberTag(id: $0.info.id, name: $0.info.name) }
+                        for (k, item) in page.lines.enumerated() {
+                            if k > 0 { out.append(UInt8(ascii: ",")) }
+                            LogLineJSON.append(item.line, to: &out)
+                            out.removeLast()
+                            out.append(contentsOf: tags[item.member])
+                            out.append(UInt8(ascii: "}"))
+                        }
+                        out.append(contentsOf: Array(#"],"cursor":"#.utf8))
+                        if let c = page.cursor { JSONValue.appendString(c.encoded, to: &out) } else { out.append(contentsOf: Array("null".utf8)) }
+                        out.append(UInt8(ascii: "}"))
+                        var response = HTTPResponse(status: 200, body: out)
+                        response.headers.add("Content-Type", "application/json; charset=utf-8")
+                        response.headers.add("Cache-Control", "no-store")
+                        ctx.respond(response)
+                    }
+                }
+            }
+        }
+        if remaining == 0 { resolved(); return }
+        for client in candidates {
+            client.listContainers(all: true, on: ctx.loop) { [self] result in
+                switch result {
+                case .success(let list):
+                    for info in list where selector.matches(host: client.name, labels: info.labels) && access.isVisible(name: info.name, labels: info.labels) {
+                        found.append((client, info))
+                    }
+                case .failure(let e): failure = e
+                }
+                remaining -= 1
+                if remaining == 0 { resolved() }
+            }
+        }
+    }
+
+    /// Inspects each member (the list lacks TTY); members that vanished meanwhile are left out.
+    private func inspectMembers(_ members: [(DockerClient, ContainerInfo, String)], loop: EventLoop,
+                                _ done: @escaping ([(DockerClient, ContainerInfo, String)]) -> Void) {
+        var results: [Int: (DockerClient, ContainerInfo, String)] = [:]
+        var remaining = members.count
+        if remaining == 0 { done([]); return }
+        for (i, (client, info, key)) in members.enumerated() {
+            client.inspect(info.id, on: loop) { result in
+                if case .success(let full) = result { results[i] = (client, full, key) }
+                remaining -= 1
+                if remaining == 0 { done(members.indices.compactMap { results[$0] }) }
+            }
+        }
     }
 
     private func group(_ ctx: RequestContext) {

@@ -79,7 +79,7 @@ public struct LogPageCursor: Sendable, Equatable {
     /// The versioned text inside the opaque form.
     var text: String { "\(Self.version)|\(Self.text(stdout))|\(Self.text(stderr))|\(hint)" }
 
-    private static func text(_ bound: Bound) -> String {
+    static func text(_ bound: Bound) -> String {
         switch bound {
         case .all: return "a"
         case .upTo(let t): return "u\(t)"
@@ -104,7 +104,7 @@ public struct LogPageCursor: Sendable, Equatable {
         return cursor
     }
 
-    private static func bound(_ field: Substring) -> Bound? {
+    static func bound(_ field: Substring) -> Bound? {
         guard let kind = field.first else { return nil }
         let rest = field.dropFirst()
         switch kind {
@@ -125,7 +125,7 @@ public struct LogPageCursor: Sendable, Equatable {
 
     /// A canonical non-negative decimal (no sign, no leading zero) that fits an Int64 (stamps
     /// up to 2262 take 19 digits); nil otherwise, by overflow-reporting arithmetic.
-    private static func decimal(_ s: Substring) -> Int64? {
+    static func decimal(_ s: Substring) -> Int64? {
         let bytes = s.utf8
         guard let first = bytes.first, bytes.count <= 19, first != 0x30 || bytes.count == 1 else { return nil }
         var value: Int64 = 0
