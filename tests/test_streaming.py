@@ -309,7 +309,9 @@ def test_events_containers_hosts_health(server, engine):
     status, items = server.json("/api/containers")
     assert status == 200
     mine = [c for c in items if c["name"] == "listed"]
-    assert mine and set(mine[0]) == {"id", "name", "image", "state", "status", "created", "host", "tty"}
+    assert mine and set(mine[0]) == {"id", "name", "image", "state", "status", "created", "host", "tty", "labels", "ports",
+                                     "startedAt", "finishedAt", "exitCode"}
+    assert mine[0]["labels"] == {} and mine[0]["ports"] == [] and mine[0]["exitCode"] is None
     assert mine[0]["state"] == "running" and mine[0]["image"] == "local/busybox:latest"
     engine.docker("rm", "-f", "listed")
     engine.run("stopped", "true")

@@ -208,9 +208,18 @@ public final class DocktailServer: @unchecked Sendable {
                      ("type", .string(p.type)), ("ip", p.ip.map { .string($0) } ?? .null)])
         }
         let labels: [(String, JSONValue)] = c.labels.keys.sorted().map { ($0, .string(c.labels[$0]!)) }
+        // Run times are known from inspect (`/api/containers/{ref}`); the list has only the
+        // engine's status text (its exit code is read from "Exited (N) …").
+        let started = DockerTimestamp.parse(c.startedAt).map { JSONValue.string(DockerTimestamp.format($0)) } ?? .null
+        let finished = DockerTimestamp.parse(c.finishedAt).map { JSONValue.string(DockerTimestamp.format($0)) } ?? .null
+        var exit: JSONValue = .null
+        if !c.startedAt.isEmpty, !c.running { exit = .int(Int64(c.exitCode)) }
+        else if c.status.hasPrefix("Exited ("), let close = c.status.firstIndex(of: ")"),
+                let code = Int(c.status[c.status.index(c.status.startIndex, offsetBy: 8)..<close]) { exit = .int(Int64(code)) }
         return .object([("id", .string(c.id)), ("name", .string(c.name)), ("image", .string(c.image)),
                         ("state", .string(c.state)), ("status", .string(c.status)), ("created", .int(c.created)),
-                        ("host", .string(host)), ("tty", .bool(c.tty)), ("labels", .object(labels)), ("ports", .array(ports))])
+                        ("host", .string(host)), ("tty", .bool(c.tty)), ("labels", .object(labels)), ("ports", .array(ports)),
+                        ("startedAt", started), ("finishedAt", finished), ("exitCode", exit)])
     }
 
     /// One container (name, id or id prefix), for pages that need to know whether it exists.
