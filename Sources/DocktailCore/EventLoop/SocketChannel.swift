@@ -83,6 +83,8 @@ public final class SocketChannel: @unchecked Sendable {
     private var tlsOutputSent = 0
     /// Plaintext encrypted per pass: bounds the ciphertext held beyond the output budget.
     static let tlsChunk = 64 * 1024
+    /// Room kept in the read buffer for one more record before gathered plaintext is handed over.
+    static let tlsRecordRoom = 17 * 1024
     /// Seconds a TLS handshake may take.
     public var tlsHandshakeTimeout: Double = 10
     /// The TLS failure that closed the channel, if one did.
@@ -194,18 +196,33 @@ public final class SocketChannel: @unchecked Sendable {
                 // Plaintext queued during the handshake (a client's request) goes out now.
                 if writeSource == nil { _ = flushTLS() }
             }
-            // The socket bytes are in the session: the loop's buffer is free for plaintext.
+            // The socket bytes are in the session: the loop's buffer is free for plaintext. A
+            // peer may send one small record per write (Go's TLS does: one per log entry), so
+            // records are gathered into the buffer and handed over together, as one read of a
+            // plain socket would be.
             let buffer = loop.readBuffer
+            var filled = 0
+            func deliver() {
+                guard filled > 0 else { return }
+                let n = filled
+                filled = 0
+                handler?.channelRead(self, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            }
             while case .open = state {
-                guard let n = try tls.readPlaintext(into: buffer) else {
+                guard let n = try tls.readPlaintext(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])) else {
                     // close_notify: the peer finished sending, as a TCP EOF would say.
+                    deliver()
+                    guard case .open = state else { return false }
                     if !readSuspended { readSource?.cancel(); readSource = nil }
                     handler?.channelReadEOF(self)
                     return false
                 }
                 if n == 0 { break }
-                handler?.channelRead(self, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                filled += n
+                // Room for one more whole record (16 KiB, RFC 8446 §5.1), or hand over now.
+                if buffer.count - filled < Self.tlsRecordRoom { deliver() }
             }
+            if case .open = state { deliver() }
             // Reading can make TLS output (TLS 1.3 session tickets, key update answers).
             if tls.pendingOutput > 0 && writeSource == nil { _ = flushTLS() }
             return isOpen
