@@ -99,7 +99,7 @@ public final class SocketChannel: @unchecked Sendable {
     }
 
     public var isOpen: Bool { if case .open = state { return true }; return false }
-    public var queuedBytes: Int { output.byteCount + (tlsOutput.count - tlsOutputSent) }
+    public var queuedBytes: Int { output.byteCount + (tlsOutput.count - tlsOutputSent) + (tls?.pendingOutput ?? 0) }
     public var hasQueuedOutput: Bool { !output.isEmpty || tlsOutputSent < tlsOutput.count }
 
     /// Makes the channel speak TLS through `session`; call before `start()`.
@@ -223,8 +223,14 @@ public final class SocketChannel: @unchecked Sendable {
                 if buffer.count - filled < Self.tlsRecordRoom { deliver() }
             }
             if case .open = state { deliver() }
-            // Reading can make TLS output (TLS 1.3 session tickets, key update answers).
+            // Reading can make TLS output (TLS 1.3 session tickets, key update answers, alerts
+            // refusing renegotiation). A peer that provokes it without reading fills a buffer
+            // outside the output budget: past two chunks it is cut.
             if tls.pendingOutput > 0 && writeSource == nil { _ = flushTLS() }
+            if tls.pendingOutput > 2 * Self.tlsChunk {
+                failTLS(TLSError(kind: .protocolError, "the peer sends TLS records that need answers and does not read them"))
+                return false
+            }
             return isOpen
         } catch {
             if tls.isServer && (error.kind == .plainHTTP), let refusal = plainHTTPRefusal {

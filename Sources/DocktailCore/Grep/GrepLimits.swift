@@ -9,7 +9,7 @@ public enum GrepLimits {
     public static let maxRepeatCount = 1_000
     /// Most instructions in a compiled program. Counted repeats multiply (`(a{1000}){1000}`
     /// would be a million), so the compiler checks the size before it copies anything.
-    public static let maxInstructions = 20_000
+    public static let maxInstructions = 5_000
     /// Deepest nesting of groups. Nothing recurses on the pattern's shape (the parser keeps an
     /// explicit stack, the syntax tree is a flat array), so this bounds memory, not the stack.
     public static let maxNestingDepth = 100

@@ -119,8 +119,8 @@ public final class HTTPServer: @unchecked Sendable {
                 metrics.rejected()
                 // A TLS client cannot read a clear-text 503, and a handshake is what an overload
                 // cannot afford: closed at once.
-                guard tls == nil, lingeringRejects.increment() <= Self.maxLingeringRejects else {
-                    if tls == nil { lingeringRejects.decrement() }
+                if tls != nil { Glibc.close(fd); continue }
+                guard lingeringRejects.increment() <= Self.maxLingeringRejects else {
                     // A flood of refused connections: no answer, no held fd.
                     lingeringRejects.decrement()
                     Glibc.close(fd)

@@ -95,17 +95,24 @@ struct LogGroupMerger: Sendable {
         }
     }
 
-    /// Items ready to leave, in order, at most `limit` of them. `now` is the engines' clock.
-    mutating func drain(now: Int64, limit: Int = Int.max) -> [Out] {
+    /// Live members over their budget: their oldest items leave now, order or not (the caller
+    /// sends them even to a client that is behind: they are live lines, which its budget drops).
+    /// So the merge never holds more than `memberBudget` per live member.
+    mutating func takeOverBudget() -> [Out] {
         var out: [Out] = []
-        // Live members over their budget: their oldest items leave now, order or not.
-        for (m, member) in members where member.phase == .live && member.bytes > memberBudget {
+        for (m, member) in members where member.phase != .history && member.bytes > memberBudget {
             var mm = member
             while mm.bytes > memberBudget / 2 && mm.count > 0 {
                 out.append(pop(&mm, m))
             }
             members[m] = mm
         }
+        return out
+    }
+
+    /// Items ready to leave, in order, at most `limit` of them. `now` is the engines' clock.
+    mutating func drain(now: Int64, limit: Int = Int.max) -> [Out] {
+        var out = takeOverBudget()
         while out.count < limit {
             // The member with the oldest head, and the lowest watermark among empty members.
             var best: (m: Int, ts: Int64)?

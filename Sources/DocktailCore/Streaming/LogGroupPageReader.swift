@@ -125,19 +125,27 @@ final class LogGroupPageReader: @unchecked Sendable {
             }
         }
         guard !rereads.isEmpty else { complete(lines, cursors); return }
-        var remaining = rereads.count
-        for (i, n) in rereads {
-            let bound = Self.pinned(members[i].cursor!, page: pages[i]!)
-            read(member: i, limit: n, cursor: bound) { [self] result in
-                switch result {
-                case .success(let page): cursors[i] = page.cursor
-                case .failure(let e): failed = failed ?? e
+        // At most `concurrency` engine reads at once, as for the first pass.
+        var queue = rereads
+        var inFlight = 0
+        var finalCursors = cursors
+        func next() {
+            while inFlight < Self.concurrency, !queue.isEmpty {
+                let (i, n) = queue.removeFirst()
+                inFlight += 1
+                let bound = Self.pinned(members[i].cursor!, page: pages[i]!)
+                read(member: i, limit: n, cursor: bound) { [self] result in
+                    inFlight -= 1
+                    switch result {
+                    case .success(let page): finalCursors[i] = page.cursor
+                    case .failure(let e): failed = failed ?? e
+                    }
+                    if failed != nil { if inFlight == 0 { fail() }; return }
+                    if queue.isEmpty && inFlight == 0 { complete(lines, finalCursors) } else { next() }
                 }
-                remaining -= 1
-                guard remaining == 0 else { return }
-                if failed != nil { fail() } else { complete(lines, cursors) }
             }
         }
+        next()
     }
 
     /// The member's bound, with `all` replaced by "up to the newest line its page read" (what a

@@ -225,7 +225,11 @@ final class LogGroupSubscription: WebSocketHandler, @unchecked Sendable {
     fileprivate func memberLines(_ member: Member, _ lines: [LogLine]) {
         guard members[member.index] === member else { return }
         merger.add(member.index, lines: lines)
-        if merger.isOverBudget(member.index) { paused.insert(member.index) }
+        if merger.isOverBudget(member.index) {
+            paused.insert(member.index)
+            // A live member over budget leaves at once, whether the client keeps up or not.
+            send(merger.takeOverBudget(), members: members)
+        }
         scheduleDrain()
     }
 
@@ -335,7 +339,8 @@ final class LogGroupSubscription: WebSocketHandler, @unchecked Sendable {
             guard let member = members[item.member] ?? self.members[item.member] else { continue }
             switch item.item {
             case .line(let line):
-                guard key.selects(line), !line.partial else { continue }
+                // (streams and grep were applied by the member's own subscription)
+                guard !line.partial else { continue }
                 if item.live {
                     if !history.isEmpty { flush() }
                     LogFrameEncoder.appendMemberFrame(line, encoding: key.encoding, tag: member.tag, textPrefix: member.textPrefix, to: &live)

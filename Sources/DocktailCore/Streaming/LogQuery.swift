@@ -137,11 +137,18 @@ public struct GrepFilter: Hashable, Sendable {
     public static func == (a: GrepFilter, b: GrepFilter) -> Bool { a.source == b.source && a.caseInsensitive == b.caseInsensitive }
     public func hash(into h: inout Hasher) { h.combine(source); h.combine(caseInsensitive) }
 
-    /// Matches a line's text (never its stamp).
+    /// Matches a line's text (never its stamp), its first `maxExaminedBytes` only: matching is
+    /// linear, but a long line times a large program is still CPU on an event loop.
     @inline(__always)
     public func matches(_ line: LogLine) -> Bool {
-        line.storage.withUnsafeBytes { pattern.matches(UnsafeRawBufferPointer(rebasing: $0[line.timestampLength...])) }
+        line.storage.withUnsafeBytes { raw in
+            let end = min(raw.count, line.timestampLength + Self.maxExaminedBytes)
+            return pattern.matches(UnsafeRawBufferPointer(rebasing: raw[line.timestampLength..<end]))
+        }
     }
+
+    /// Bytes of a line a pattern looks at.
+    public static let maxExaminedBytes = 64 * 1024
 
     /// `grep` and `icase`: nil without `grep`; a pattern that does not compile (or is longer
     /// than `GrepLimits.maxPatternBytes`) is a 400 naming `grep`, with the offset it points at.

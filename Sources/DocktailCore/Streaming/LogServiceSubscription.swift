@@ -290,7 +290,7 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
 
     /// Splits the task's attributes off, skips what was delivered before a reopen, and encodes.
     private func deliver(_ line: LogLine) {
-        guard key.selects(line), !line.partial else { return }
+        guard !line.partial else { return }
         let text = line.text
         var taskID = ""
         var message = text[...]
@@ -322,6 +322,8 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
         task.last = (line.timestamp, n)
         tasks[taskID] = task
         let stripped = LogLine(timestamp: line.timestamp, timestampText: line.storage[..<line.timestampLength], stream: line.stream, text: message)
+        // Streams and grep apply to the message, not to the engine's task attributes.
+        guard key.selects(stripped) else { return }
         sawAnyLine = true
         if unannounced.contains(taskID) {
             held[taskID, default: []].append(stripped)

@@ -17,6 +17,8 @@ public final class TLSSession {
     private let networkToTLS: OpaquePointer
     private let tlsToNetwork: OpaquePointer
     public let isServer: Bool
+    /// Whether the peer's certificate is checked (its verify result means something only then).
+    let verifiesPeer: Bool
     /// How the peer is named in messages ("engine", "client").
     let peerRole: String
     public private(set) var handshakeComplete = false
@@ -40,6 +42,7 @@ public final class TLSSession {
         self.networkToTLS = inbound
         self.tlsToNetwork = outbound
         self.isServer = context.isServer
+        self.verifiesPeer = context.verifiesPeer
         self.peerRole = peerRole
         if context.isServer {
             SSL_set_accept_state(ssl)
@@ -164,7 +167,7 @@ public final class TLSSession {
         let reason = reasons.last ?? (code == SSL_ERROR_SYSCALL ? "connection ended during TLS" : "TLS error \(code)")
         if !isServer {
             let verify = SSL_get_verify_result(ssl)
-            if verify != X509_V_OK {
+            if verifiesPeer && verify != X509_V_OK {
                 let text = X509_verify_cert_error_string(verify).map { String(cString: $0) } ?? "error \(verify)"
                 return TLSError(kind: .verification, "certificate verify failed: \(text) (the \(peerRole)'s certificate)")
             }
