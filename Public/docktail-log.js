@@ -6,57 +6,91 @@
 //
 // Attributes: server, container, group (kind/name: project/NAME, stack/NAME, label/KEY=VALUE,
 // host/ENGINE, service/NAME), host, tail, since, until, stdout="0", stderr="0", timestamps
-// (off|local|relative), wrap ("0" to disable), max-lines, max-buffer, theme (light|dark),
-// height, token, chrome ("none" hides the toolbar).
-// Events: `line` (detail: the line), `status` (detail: {state, …}), `event` (server events).
+// (local|utc|relative|off; local by default), wrap ("0" to disable), levels (the levels shown,
+// e.g. "error,warn"; all when absent), at (an RFC 3339 stamp: open there, scrolled to that line
+// and highlighted; at-stream="stderr" picks the stream), max-lines, max-buffer, theme
+// (light|dark), height, token, chrome ("none" hides the toolbar), show-name ("0" hides the name:
+// the page shows it), pane-controls ("none" hides maximise and close), maximized (set by the page
+// that maximised the pane; the pane shows its control pressed).
+// Events: `line` (detail: the line), `status` (detail: {state, …}), `event` (server events),
+// `docktail-levels` (detail: {levels}: the level chips changed; the attribute is updated too),
+// `docktail-maximize` and `docktail-close` (the pane's own buttons; bubbling, composed,
+// cancelable: a page that does not handle them gets a full-window overlay and a removed pane).
 //
-// The DOM holds a window of at most `max-lines` line elements over the lines kept in memory
-// (`max-buffer` lines and 64 M characters): scrolling moves the window, releasing elements far
-// above or below the viewport and bringing them back from memory. Scrolling to the top of a
-// container pane pages older lines in from the server's history API, up to the log's first line.
+// Lines are grouped into entries: continuation lines (a stack trace, a Python traceback, an
+// indented block; see js/entries.js) join the entry before them, which has one timestamp and one
+// level, and is shown collapsed to its first line when long. Search, copy, download and "only
+// matching" work on entries.
+//
+// The DOM holds a window of at most `max-lines` entry elements over the entries kept in memory
+// (`max-buffer` and 64 M characters): scrolling moves the window, releasing elements far above
+// or below the viewport and bringing them back from memory. Scrolling to the top of a container
+// pane pages older lines in from the server's history API, up to the log's first line.
 import { renderAnsi, stripAnsi } from './js/ansi.js';
-import { detectLevel } from './js/levels.js';
+import { detectLevel, LEVELS } from './js/levels.js';
 import { LogStream, splitGroup, tsKey } from './js/log-stream.js';
 import { anchorOf, checkPattern, fetchOlder, grepOf } from './js/history.js';
 import { Members } from './js/members.js';
 import { css } from './js/log-pane.css.js';
+import { COLLAPSE_OVER, continues, tsMillis } from './js/entries.js';
+import { Clock, fromLocalInput, fullTime, offsetLabel, shortTime, toLocalInput, zoneName } from './js/timefmt.js';
+import { parseJsonLine, renderJsonSummary, renderJsonTree } from './js/json-view.js';
+import { icon, iconElement } from './js/icons.js';
+
+const iconButton = (cls, ic, label, extra = '') =>
+  `<button type="button" class="${cls} icon" title="${label}" aria-label="${label}"${extra}>${icon(ic)}</button>`;
+// Secondary controls: icons in a wide pane, icon and label in the "more" menu of a narrow one.
+const menuButton = (cls, ic, label, title, extra = '') =>
+  `<button type="button" class="${cls} item" title="${title}" aria-label="${label}"${extra}>${icon(ic)}<span class="label">${label}</span></button>`;
 
 const TEMPLATE = `
 <div class="bar" part="toolbar">
-  <span class="title"></span><span class="state" role="status">connecting</span><span class="count">0 lines</span>
+  <span class="title"></span><span class="state" role="status">connecting</span><span class="count" title="Lines received (clear resets it)">0 lines</span>
+  <span class="levels" role="group" aria-label="Levels shown">${LEVELS.map((l) => `<button type="button" class="lvchip lv-${l}" data-level="${l}" aria-pressed="true"><span class="dot"></span><span class="lvname">${l}</span><span class="n">0</span></button>`).join('')}</span>
   <span class="spacer"></span>
-  <input class="search" type="search" placeholder="Filter (text or /regex/)" aria-label="Filter">
-  <span class="matches" aria-live="polite"></span>
-  <button class="prev" title="Previous match (Shift+Enter)" aria-label="Previous match">↑</button>
-  <button class="next" title="Next match (Enter)" aria-label="Next match">↓</button>
-  <button class="only" aria-pressed="false" title="Show only matching lines">only</button>
-  <button class="grep" title="Search the whole history on the server (Ctrl+Enter)">whole history</button>
-  <button class="follow" aria-pressed="true" title="Follow new lines (End or f)">follow</button>
-  <button class="more" aria-expanded="false" title="More controls">⋯</button>
-  <span class="extra">
-  <select class="tsmode" aria-label="Timestamps"><option value="off">no time</option><option value="local">local time</option><option value="relative">relative</option></select>
-  <button class="wrap" aria-pressed="true" title="Wrap long lines">wrap</button>
-  <button class="out" aria-pressed="true" title="Show stdout">stdout</button>
-  <button class="err" aria-pressed="true" title="Show stderr">stderr</button>
-  <button class="json" aria-pressed="false" title="Pretty-print JSON lines">{ }</button>
-  <button class="jumpbtn" aria-expanded="false" title="Jump to a moment (since / until)">jump…</button>
-  <button class="clear" title="Clear the view">clear</button>
-  <button class="copy" title="Copy the lines held in the pane">copy</button>
-  <button class="download" title="Download the lines held in the pane (.log)">⤓</button>
-  <button class="download-all" title="Download the whole log from the server (.log)">⤓ all</button>
-  <button class="theme" title="Switch light/dark">◐</button>
+  <span class="find"><input class="search" type="search" placeholder="Filter (text or /regex/)" aria-label="Filter: text or /regex/ (Enter: next, Shift+Enter: previous, Ctrl+Enter: whole history, Esc: clear)" title="Filter: text or /regex/ · Enter next · Shift+Enter previous · Ctrl+Enter whole history · Esc clear"><span class="matches" aria-live="polite"></span></span>
+  ${iconButton('prev', 'up', 'Previous match (Shift+Enter)')}
+  ${iconButton('next', 'down', 'Next match (Enter)')}
+  ${iconButton('only', 'filter', 'Show only matching entries', ' aria-pressed="false"')}
+  ${iconButton('grep', 'history', 'Search the whole history on the server (Ctrl+Enter)')}
+  ${iconButton('follow', 'follow', 'Follow new lines (End or f)', ' aria-pressed="true"')}
+  <span class="extra" role="group" aria-label="More controls">
+  <label class="item tsbox" title="Timestamps (hover a time for its full date and UTC offset)">${icon('clock')}<select class="tsmode" aria-label="Timestamps"><option value="local">local time</option><option value="utc">UTC</option><option value="relative">relative</option><option value="off">no time</option></select></label>
+  ${menuButton('wrap', 'wrap', 'Wrap long lines', 'Wrap long lines', ' aria-pressed="true"')}
+  ${menuButton('out', 'stdout', 'stdout', 'Show stdout', ' aria-pressed="true"')}
+  ${menuButton('err', 'stderr', 'stderr', 'Show stderr', ' aria-pressed="true"')}
+  ${menuButton('json', 'braces', 'Expand JSON', 'Expand every JSON line as a tree', ' aria-pressed="false"')}
+  ${menuButton('jumpbtn', 'calendar', 'Jump to time…', 'Jump to a moment (since / until)', ' aria-expanded="false"')}
+  ${menuButton('clear', 'clear', 'Clear', 'Clear the view and the line counter')}
+  ${menuButton('copy', 'copy', 'Copy', 'Copy the entries shown (filters applied)')}
+  ${menuButton('download', 'download', 'Download', 'Download the entries shown (.log, filters applied)')}
+  ${menuButton('download-all', 'downloadAll', 'Download all', 'Download the whole log from the server (.log)')}
+  ${menuButton('theme', 'theme', 'Theme', 'Switch light/dark')}
   </span>
+  ${iconButton('more', 'more', 'More controls', ' aria-expanded="false" aria-haspopup="true"')}
+  ${iconButton('maximize', 'maximize', 'Maximise', ' aria-pressed="false"')}
+  ${iconButton('close-pane', 'close', 'Close')}
 </div>
 <div class="jumpbar" hidden><label>from <input class="jump-at" type="datetime-local" step="1" title="Show the log from this moment (local time)"></label>
   <label>until <input class="jump-until" type="datetime-local" step="1" title="Optional: the end of the range"></label>
-  <button class="jump" title="Reopen the pane at this moment">show</button></div>
+  <button type="button" class="jump" title="Reopen the pane at this moment">show</button><span class="jump-zone"></span></div>
 <div class="notice" role="status" hidden></div>
 <div class="members" role="group" aria-label="Members" hidden></div>
 <div class="log" tabindex="0" role="log" aria-live="off"><div class="older" hidden></div><div class="rows"></div><div class="partials"></div></div>
-<button class="newlines" hidden></button>`;
+<button type="button" class="newlines" hidden></button>`;
 
 /** Matching lines a whole-history search walks back for (then it goes on live). */
 const GREP_TAIL = 500;
+/** Entries drawn at most per frame while following a burst. */
+const BURST_WINDOW = 500;
+/** Entries shown around a match by "show context". */
+const CONTEXT = 5;
+/** Restarts within this long of each other make a container "restarting" (a crash loop). */
+const LOOP_WINDOW_MS = 60000;
+/** …and it is "live" again once it has run this long without exiting. */
+const SETTLE_MS = 30000;
+/** Events this soon after `subscribed` may be history replayed (their receive time says nothing). */
+const REPLAY_MS = 1500;
 
 /**
  * What a terminal shows of a line: a `\r` returns the cursor, so a progress bar that rewrites
@@ -70,25 +104,34 @@ function visibleText(text) {
   return text.slice(before + 1, cr);
 }
 
-/** A stamp for people: 14:02:11, with the date when it is not today. */
-function shortTime(ts) {
-  const d = new Date(Date.parse(ts));
-  if (Number.isNaN(d.getTime())) return ts;
-  const p = (n) => String(n).padStart(2, '0');
-  const time = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-  const today = new Date();
-  return d.toDateString() === today.toDateString() ? time : `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${time}`;
+/** 12, 1.2k, 12k, 1.2M: a chip's count in a few characters. */
+function compact(n) {
+  if (n < 1000) return String(n);
+  if (n < 10000) return `${(n / 1000).toFixed(1)}k`;
+  if (n < 1e6) return `${Math.round(n / 1000)}k`;
+  return `${(n / 1e6).toFixed(1)}M`;
 }
 
-/** `datetime-local` value (local time) → RFC 3339 in UTC, or null. */
-function fromLocalInput(value) {
-  if (!value) return null;
-  const t = new Date(value).getTime();
-  return Number.isNaN(t) ? null : new Date(t).toISOString();
+/** An event's own time (RFC 3339, Unix seconds or nanoseconds), as RFC 3339, or null. */
+function eventTime(e) {
+  const t = e.time ?? e.timeNano;
+  if (t == null) return null;
+  if (typeof t === 'string' && !/^\d+(\.\d+)?$/.test(t)) return Number.isNaN(tsMillis(t)) ? null : t;
+  const n = Number(t);
+  if (!Number.isFinite(n)) return null;
+  const ms = n > 1e17 ? n / 1e6 : n > 1e11 ? n : n * 1000;
+  return new Date(ms).toISOString();
 }
+
+const sizeOf = (r) => r.len ?? r.text.length;
+const levelOf = (r) => r.level || 'other';
+const newCounts = () => Object.fromEntries(LEVELS.map((l) => [l, 0]));
 
 export class DocktailLog extends HTMLElement {
-  static get observedAttributes() { return ['container', 'group', 'server', 'host', 'tail', 'since', 'until', 'stdout', 'stderr', 'token', 'height', 'timestamps', 'wrap', 'theme']; }
+  static get observedAttributes() {
+    return ['container', 'group', 'server', 'host', 'tail', 'since', 'until', 'stdout', 'stderr', 'token', 'height', 'timestamps',
+      'wrap', 'theme', 'levels', 'at', 'at-stream', 'show-name', 'pane-controls', 'maximized'];
+  }
 
   constructor() {
     super();
@@ -108,19 +151,32 @@ export class DocktailLog extends HTMLElement {
       err: $('.err'), json: $('.json'), follow: $('.follow'), clear: $('.clear'), copy: $('.copy'),
       download: $('.download'), downloadAll: $('.download-all'), theme: $('.theme'), log: $('.log'), rows: $('.rows'),
       partials: $('.partials'), older: $('.older'), notice: $('.notice'), members: $('.members'),
-      newlines: $('.newlines'), more: $('.more'), bar: $('.bar'),
-      jumpAt: $('.jump-at'), jumpUntil: $('.jump-until'), jump: $('.jump'), jumpBtn: $('.jumpbtn'), jumpBar: $('.jumpbar'),
+      newlines: $('.newlines'), more: $('.more'), bar: $('.bar'), extra: $('.extra'), levels: $('.levels'),
+      maximize: $('.maximize'), close: $('.close-pane'),
+      jumpAt: $('.jump-at'), jumpUntil: $('.jump-until'), jump: $('.jump'), jumpBtn: $('.jumpbtn'), jumpBar: $('.jumpbar'), jumpZone: $('.jump-zone'),
     };
-    this.records = [];        // the lines kept in memory, oldest first (search, copy, the DOM window)
+    this.chips = Object.fromEntries([...root.querySelectorAll('.lvchip')].map((c) => [c.dataset.level, c]));
+    this.el.tsmode.options[0].textContent = `local ${offsetLabel()}`;
+    this.actions = this.makeActions();
+    this.clock = new Clock();
+    this.records = [];        // the entries kept in memory, oldest first (search, copy, the DOM window)
     this.recordChars = 0;     // characters held in `records`
-    this.pending = [];        // lines waiting for the next animation frame (at most maxLines)
-    this.skipped = 0;         // lines never drawn because a newer burst replaced them (hidden tab)
-    this.matchCount = 0;      // records matching the filter, kept up to date line by line
+    this.pending = [];        // entries waiting for the next animation frame (at most maxLines)
+    this.dirty = new Set();   // entries shown already that changed (a continuation line joined)
+    this.skipped = 0;         // entries never drawn because a newer burst replaced them (hidden tab)
+    this.matchCount = 0;      // entries matching the filter, kept up to date line by line
+    this.levelCounts = newCounts();   // entries held, per level
+    this.levelMatches = newCounts();  // matching entries held, per level
+    this.shownCounts = null;  // what the chips show (redrawn only when it changes)
+    this.hiddenLevels = new Set();
+    this.hiddenStreams = new Set();
     this.total = 0;
     this.unseen = 0;
     this.following = true;
     this.filter = null;
-    this.current = -1;
+    this.currentSeq = null;   // the entry the search stepped to
+    this.contexts = new Set(); // entries whose context is shown ("show context")
+    this.jsonAll = false;
     this.firstTs = null;
     this.frame = 0;
     this.stream = null;
@@ -137,32 +193,41 @@ export class DocktailLog extends HTMLElement {
     this.olderAbort = null;
     this.generation = 0;
     this.jump = null;         // {since, until}: the pane was reopened at a moment
+    this.target = null;       // {ts, key, stream}: the line a permalink (`at`) opens at
+    this.atApplied = null;
     this.grepMode = null;     // {pattern, icase, label}: the stream was reopened with grep
     this.searchProgress = new Map();
-    this.notices = {};        // what the notice bar says: {jump, search, error}
+    this.notices = {};        // what the notice bar says: {search, filter, refused}
     this.members = new Members();
-    this.subscribed = null;   // the container the server resolved: {id, host}
+    this.subscribed = null;   // the container the server resolved: {id, host, name}
+    this.exitCode = null;
+    this.restartTimes = [];
+    this.stateSerial = 0;
     this.programmaticTop = null;
     this.lastTop = 0;
+    this.onOutside = (e) => { if (!e.composedPath().some((n) => n === this.el.extra || n === this.el.more)) this.setMenu(false); };
     this.bind();
   }
 
-  // Bounds, whatever a page asks for: the DOM holds at most 100,000 lines, the buffer (search,
-  // copy, download, scrolling back) at most 1,000,000 lines and 64 M characters.
+  // Bounds, whatever a page asks for: the DOM holds at most 100,000 entries, the buffer (search,
+  // copy, download, scrolling back) at most 1,000,000 entries and 64 M characters.
   get maxLines() { return Math.min(Math.max(Number(this.getAttribute('max-lines')) || 10000, 100), 100000); }
   // The buffer holds at least two windows, so a page of older lines always fits beside the window.
   get maxBuffer() { return Math.min(Math.max(this.maxLines * 2, Number(this.getAttribute('max-buffer')) || 100000), 1000000); }
   static get maxBufferChars() { return 64 * 1024 * 1024; }
-  /** Lines the window moves by, and lines per page of older history (a page fits in the window twice). */
+  /** Entries the window moves by, and lines per page of older history (a page fits in the window twice). */
   get chunk() { return Math.max(25, Math.min(1000, Math.floor(this.maxLines / 4))); }
   get pageLimit() { return Math.max(50, Math.min(2000, Math.floor(this.maxLines / 2))); }
 
   get isGroup() { return !this.getAttribute('container') && Boolean(this.getAttribute('group')); }
   get baseSeq() { return this.records.length ? this.records[0].seq : this.nextSeq; }
   get endSeq() { return this.records.length ? this.records[this.records.length - 1].seq + 1 : this.nextSeq; }
+  get onlyMatching() { return this.el.only.getAttribute('aria-pressed') === 'true'; }
+  get tsMode() { return this.tsModeValue ??= this.el.tsmode.value; }
 
   connectedCallback() {
-    this.applyAttributes();
+    for (const name of DocktailLog.observedAttributes) this.applyAttribute(name);
+    document.addEventListener('pointerdown', this.onOutside, true);
     this.restart();
   }
 
@@ -170,25 +235,60 @@ export class DocktailLog extends HTMLElement {
     this.stream?.stop();
     this.stream = null;
     this.olderAbort?.abort();
+    clearTimeout(this.settleTimer);
+    document.removeEventListener('pointerdown', this.onOutside, true);
   }
 
   attributeChangedCallback(name, oldValue, value) {
     if (!this.isConnected || oldValue === value) return;
-    this.applyAttributes();
-    if (['container', 'group', 'server', 'host', 'tail', 'since', 'until', 'stdout', 'stderr', 'token'].includes(name)) this.restart();
+    this.applyAttribute(name);
+    if (['container', 'group', 'server', 'host', 'tail', 'since', 'until', 'stdout', 'stderr', 'token', 'at', 'at-stream'].includes(name)) this.restart();
   }
 
-  applyAttributes() {
-    const h = this.getAttribute('height');
-    if (h) this.style.height = /^\d+$/.test(h) ? `${h}px` : h;
-    this.el.tsmode.value = this.getAttribute('timestamps') || this.el.tsmode.value || 'off';
-    this.el.log.classList.toggle('hide-ts', this.el.tsmode.value === 'off');
-    const wrap = this.getAttribute('wrap') !== '0';
-    this.el.wrap.setAttribute('aria-pressed', String(wrap));
-    this.el.log.classList.toggle('nowrap', !wrap);
-    const group = this.isGroup ? splitGroup(this.getAttribute('group')) : null;
-    this.el.title.textContent = group ? `${group.kind} ${group.name}` : this.getAttribute('container') || '';
-    this.el.downloadAll.hidden = this.isGroup;
+  /** Applies one attribute (only that one: a theme change does not reset the user's choices). */
+  applyAttribute(name) {
+    const v = this.getAttribute(name);
+    switch (name) {
+      case 'height':
+        if (v) this.style.height = /^\d+$/.test(v) ? `${v}px` : v;
+        break;
+      case 'timestamps': {
+        const mode = { on: 'local', 1: 'local', 0: 'off', local: 'local', utc: 'utc', relative: 'relative', off: 'off' }[v];
+        if (mode && mode !== this.el.tsmode.value) { this.el.tsmode.value = mode; this.applyTsMode(); }
+        break;
+      }
+      case 'wrap': {
+        const wrap = v !== '0';
+        this.el.wrap.setAttribute('aria-pressed', String(wrap));
+        this.el.log.classList.toggle('nowrap', !wrap);
+        break;
+      }
+      case 'container': case 'group': {
+        const group = this.isGroup ? splitGroup(this.getAttribute('group')) : null;
+        this.el.title.textContent = group ? `${group.kind} ${group.name}` : this.getAttribute('container') || '';
+        this.el.downloadAll.hidden = this.isGroup;
+        break;
+      }
+      case 'levels': this.readLevels(); break;
+      case 'show-name': this.el.title.hidden = v === '0'; break;
+      case 'pane-controls': this.el.maximize.hidden = this.el.close.hidden = v === 'none'; break;
+      case 'maximized': {
+        const on = v !== null;
+        this.el.maximize.setAttribute('aria-pressed', String(on));
+        const label = on ? 'Restore' : 'Maximise';
+        this.el.maximize.title = label;
+        this.el.maximize.setAttribute('aria-label', label);
+        this.el.maximize.replaceChildren(iconElement(on ? 'restore' : 'maximize'));
+        break;
+      }
+      default:
+    }
+  }
+
+  applyTsMode() {
+    this.tsModeValue = this.el.tsmode.value;
+    this.el.log.classList.toggle('hide-ts', this.tsMode === 'off');
+    this.rerender();
   }
 
   restart() {
@@ -197,6 +297,15 @@ export class DocktailLog extends HTMLElement {
     const container = this.getAttribute('container');
     const group = this.getAttribute('group');
     if (!container && !(group && splitGroup(group))) return;
+    // A permalink's moment (`at`): open there, with the line scrolled to and highlighted.
+    const at = this.getAttribute('at');
+    if (at && at !== this.atApplied && !Number.isNaN(tsMillis(at))) {
+      this.atApplied = at;
+      const since = this.isGroup ? new Date(tsMillis(at) - 10000).toISOString() : at;
+      this.jump = { since, until: null, linked: at };
+      this.target = { ts: at, key: tsKey(at), stream: this.getAttribute('at-stream') || null, done: false };
+      this.setFollowing(false, true);
+    }
     this.clearView(true);
     this.generation++;
     this.olderAbort?.abort();
@@ -207,6 +316,12 @@ export class DocktailLog extends HTMLElement {
     this.cleared = false;
     this.detached = false;
     this.subscribed = null;
+    this.subscribedAt = 0;
+    this.exitCode = null;
+    this.restartTimes = [];
+    this.policyRestart = false;
+    clearTimeout(this.settleTimer);
+    this.notices.refused = null;
     // The same group reopened (a search, a jump, a reconnect of the page) keeps its switches.
     this.members.clear(this.lastGroup === group);
     this.lastGroup = group;
@@ -236,7 +351,7 @@ export class DocktailLog extends HTMLElement {
       onLine: (m) => this.addLine(m),
       onPartial: (m) => this.showPartial(m),
       onEvent: (e) => this.onEvent(e),
-      onStatus: (s, detail) => this.setState(s, detail),
+      onStatus: (s, detail, info) => this.setState(s, detail, info),
     });
     this.renderNotice();
     this.renderOlder();
@@ -250,6 +365,7 @@ export class DocktailLog extends HTMLElement {
     const who = member ? `${member.name} ` : '';
     switch (e.event) {
       case 'subscribed':
+        this.subscribedAt = Date.now();
         if (e.group) {
           this.el.title.textContent = `${e.group.kind} ${e.group.name}`;
           for (const m of e.members || []) this.members.get(m.id, m.name, { host: m.host, state: m.state, task: m.task });
@@ -257,37 +373,59 @@ export class DocktailLog extends HTMLElement {
           this.renderMembers();
           this.setState('live');
         } else {
-          this.subscribed = { id: e.id, host: e.host };
+          this.subscribed = { id: e.id, host: e.host, name: e.name };
           this.el.title.textContent = e.name;
           this.el.title.title = `${e.name} · ${e.id.slice(0, 12)} · ${e.host}${e.tty ? ' · tty' : ''}`;
-          this.setState(e.state === 'running' ? 'live' : e.state === 'exited' ? 'stopped' : e.state);
+          // Between two runs of a restart policy: its next start is part of the same cycle.
+          if (e.state === 'restarting') this.policyRestart = true;
+          this.setState(e.state === 'running' ? 'live' : e.state === 'exited' || e.state === 'dead' ? 'stopped' : e.state);
+          if (this.state === 'stopped') this.findExitCode();
         }
         break;
       case 'joined':
         if (member) { member.gone = false; member.state = 'running'; this.renderMembers(); }
-        this.addMarker(`${who}joined`, member);
+        this.addMarker(`${who}joined`, member, { ts: eventTime(e) });
         break;
       case 'left':
         if (member) { member.gone = true; member.state = e.reason || 'gone'; this.renderMembers(); }
-        this.addMarker(`${who}left${e.reason ? ` (${e.reason})` : ''}`, member);
+        this.addMarker(`${who}left${e.reason ? ` (${e.reason})` : ''}`, member, { ts: eventTime(e) });
         break;
-      case 'end':
-        if (member) { member.state = 'exited'; this.renderMembers(); } else this.setState('stopped', `exit ${e.exitCode}`);
-        this.addMarker(`${member ? who : 'container '}exited with code ${e.exitCode}`, member);
+      case 'end': {
+        const code = e.exitCode;
+        if (member) { member.state = 'exited'; this.renderMembers(); }
+        else {
+          this.exitCode = code;
+          // An end soon after a restart is a crash loop: the engine will start it again.
+          this.setState(this.recentRestarts() >= 1 ? 'restarting' : 'stopped', `exit ${code}`);
+          this.confirmState();
+        }
+        this.addMarker(`${member ? who : 'container '}exited with code ${code}`, member, { ts: eventTime(e), kind: code === 0 ? 'end-ok' : 'end-fail', estimate: 'before' });
         break;
+      }
       case 'restart':
-        if (member) { member.state = 'running'; this.renderMembers(); } else this.setState('live');
-        this.addMarker(`${member ? who : 'container '}restarted`, member);
+        if (member) { member.state = 'running'; this.renderMembers(); }
+        else {
+          // A restart policy at work (the engine said "restarting"), or a crash loop, stays
+          // "restarting" until the container has run for a while; a one-off restart is live.
+          this.restartTimes.push(Date.now());
+          const n = this.recentRestarts();
+          const cycling = n >= 2 || this.policyRestart;
+          this.policyRestart = false;
+          this.setState(cycling ? 'restarting' : 'live', cycling ? `${n} restart${n === 1 ? '' : 's'} in the last minute` : undefined);
+          clearTimeout(this.settleTimer);
+          this.settleTimer = setTimeout(() => { if (this.state === 'restarting') this.setState('live'); }, SETTLE_MS);
+        }
+        this.addMarker(`${member ? who : 'container '}restarted`, member, { ts: eventTime(e), kind: 'restart', estimate: 'after' });
         break;
       case 'removed':
         // (A member's removal is told by the `left` that follows it.)
-        if (!member) { this.setState('removed'); this.addMarker('container removed'); }
+        if (!member) { this.setState('removed'); this.addMarker('container removed', null, { ts: eventTime(e), kind: 'removed' }); }
         break;
       case 'dropped':
-        this.addMarker(`${e.count} lines${member ? ` of ${member.name}` : ''} dropped: this client fell behind`, member);
+        this.addMarker(`${e.count} lines${member ? ` of ${member.name}` : ''} dropped: this client fell behind`, member, { kind: 'dropped' });
         break;
       case 'error':
-        this.addMarker(`${member ? `${member.name}: ` : ''}engine: ${e.message}`, member);
+        this.addMarker(`${member ? `${member.name}: ` : ''}engine: ${e.message}`, member, { kind: 'error' });
         break;
       case 'search':
         this.searchProgress.set(e.id || '', { scannedTo: e.scannedTo, matches: e.matches, done: e.done });
@@ -297,11 +435,109 @@ export class DocktailLog extends HTMLElement {
     this.dispatchEvent(new CustomEvent('event', { detail: e, bubbles: true, composed: true }));
   }
 
-  setState(state, detail) {
+  /** Restarts within the last minute. */
+  recentRestarts() {
+    const now = Date.now();
+    this.restartTimes = this.restartTimes.filter((t) => now - t < LOOP_WINDOW_MS);
+    return this.restartTimes.length;
+  }
+
+  /** After an `end`: the engine says whether a restart policy will start the container again. */
+  async confirmState() {
+    const serial = this.stateSerial;
+    const generation = this.generation;
+    const info = await this.fetchContainer();
+    if (!info || serial !== this.stateSerial || generation !== this.generation) return;
+    if (info.state === 'restarting') this.policyRestart = true;
+    if (info.state === 'restarting' && this.state === 'stopped') this.setState('restarting', `exit ${this.exitCode}`);
+    else if ((info.state === 'exited' || info.state === 'dead') && this.state === 'restarting') this.setState('stopped', `exit ${this.exitCode}`);
+  }
+
+  async fetchContainer() {
+    const ref = this.subscribed?.id;
+    if (!ref) return null;
+    try {
+      const u = new URL(`/api/containers/${encodeURIComponent(ref)}`, new URL(this.getAttribute('server') || location.href));
+      if (this.subscribed.host) u.searchParams.set('host', this.subscribed.host);
+      const token = this.getAttribute('token');
+      if (token) u.searchParams.set('token', token);
+      const r = await fetch(u, { cache: 'no-store' });
+      return r.ok ? await r.json() : null;
+    } catch { return null; }
+  }
+
+  /** A container that had stopped before the pane opened: its exit code, from the list ("Exited (1) …"). */
+  async findExitCode() {
+    const id = this.subscribed?.id;
+    const generation = this.generation;
+    try {
+      const u = new URL('/api/containers?all=1', new URL(this.getAttribute('server') || location.href));
+      const token = this.getAttribute('token');
+      if (token) u.searchParams.set('token', token);
+      const r = await fetch(u, { cache: 'no-store' });
+      if (!r.ok) return;
+      const c = (await r.json()).find((x) => x.id === id);
+      const m = c && /\((-?\d+)\)/.exec(c.status || '');
+      if (!m || generation !== this.generation || this.state !== 'stopped' || this.exitCode != null) return;
+      this.exitCode = Number(m[1]);
+      this.setState('stopped', `exit ${this.exitCode}`);
+    } catch { /* the badge says "exited" */ }
+  }
+
+  setState(state, detail, info = {}) {
     this.state = state;
-    this.el.state.className = `state ${state}`;
-    this.el.state.textContent = detail ? `${state} (${detail})` : state;
+    this.stateSerial++;
+    let label = state;
+    let cls = state.replace(/\s+/g, '-');
+    let title = state;
+    if (state === 'stopped') {
+      const code = this.exitCode;
+      label = code == null ? 'exited' : `exited (${code})`;
+      cls += code ? ' failed' : ' clean';
+      title = `The container exited${code == null ? '' : ` with code ${code}`}; new lines show if it starts again`;
+    } else if (state === 'restarting') {
+      const n = this.recentRestarts();
+      title = `Restarting: ${n ? `${n} restart${n === 1 ? '' : 's'} in the last minute` : 'the engine will start it again'}${this.exitCode != null ? `; last exit code ${this.exitCode}` : ''}; live again once it has run ${SETTLE_MS / 1000} s without exiting`;
+    } else if (state === 'live') title = 'Live: new lines appear as they are written';
+    else if (state === 'reconnecting') title = 'Connection lost: reconnecting (resumes with no gap and no duplicate)';
+    else if (detail) title = `${state}: ${detail}`;
+    this.el.state.className = `state ${cls}`;
+    this.el.state.textContent = label;
+    this.el.state.title = title;
+    if (info.final) {
+      this.notices.refused = { state, detail, attempts: info.attempts };
+      this.renderNotice();
+      if (state === 'not found') this.suggestContainers();
+    } else if (this.notices.refused && state === 'live') {
+      this.notices.refused = null;
+      this.renderNotice();
+    }
     this.dispatchEvent(new CustomEvent('status', { detail: { state, detail, container: this.getAttribute('container'), group: this.getAttribute('group') }, bubbles: true, composed: true }));
+  }
+
+  /** An unknown container: containers with a name like it, on any engine (to open instead). */
+  async suggestContainers() {
+    const ref = (this.getAttribute('container') || '').toLowerCase();
+    const notice = this.notices.refused;
+    if (!ref || !notice) return;
+    const base = new URL(this.getAttribute('server') || location.href);
+    const token = this.getAttribute('token');
+    const get = async (path) => {
+      const u = new URL(path, base);
+      if (token) u.searchParams.set('token', token);
+      const r = await fetch(u, { cache: 'no-store' });
+      return r.ok ? r.json() : null;
+    };
+    try {
+      const [hosts, list] = await Promise.all([get('/api/hosts'), get('/api/containers?all=1')]);
+      if (this.notices.refused !== notice) return;
+      notice.hosts = (hosts || []).map((h) => h.name);
+      notice.similar = (list || []).filter((c) => {
+        const n = c.name.toLowerCase();
+        return n.includes(ref) || ref.includes(n) || c.id.startsWith(ref);
+      }).slice(0, 4);
+      this.renderNotice();
+    } catch { /* the notice stands without suggestions */ }
   }
 
   /** A line still being written: one row per stream, replaced by the next preview or line. */
@@ -325,7 +561,8 @@ export class DocktailLog extends HTMLElement {
 
   // The hot path: keep it lean (a burst can bring 50,000 lines in a second).
   addLine(m) {
-    this.dropPartial(m.stream === 'stderr' ? 'stderr' : 'stdout');
+    const stream = m.stream === 'stderr' ? 'stderr' : 'stdout';
+    this.dropPartial(stream);
     this.total++;
     if (this.detached) {
       // Newer lines were released from memory to keep what the user reads: count, do not keep.
@@ -333,35 +570,67 @@ export class DocktailLog extends HTMLElement {
       this.schedule();
     } else {
       const plain = stripAnsi(m.line);
-      const r = { ts: m.ts, stream: m.stream, text: m.line, plain, level: detectLevel(plain), seq: this.nextSeq++ };
-      if (m.id) r.member = this.members.get(m.id, m.name);
-      if (this.firstTs === null) this.firstTs = Date.parse(m.ts);
-      r.match = this.matches(r);
-      if (r.match) this.matchCount++;
-      this.records.push(r);
-      this.recordChars += m.line.length;
-      this.trimRecords();
-      if (this.detached) this.unseen++; else this.pending.push(r);
-      // A background tab gets no animation frames: only the newest `maxLines` could ever be drawn,
-      // so older pending lines go (they stay in the buffer for search and download).
-      if (this.pending.length > this.maxLines * 1.25) {
-        const extra = this.pending.length - this.maxLines;
-        this.pending.splice(0, extra);
-        this.skipped += extra;
+      const last = this.records.length ? this.records[this.records.length - 1] : null;
+      if (this.markerWaiting && (!this.markerWaiting.member || this.markerWaiting.member.id === m.id)) this.stampMarker(m.ts);
+      if (last && !last.marker && last.stream === stream && (last.member ? last.member.id : undefined) === (m.id || undefined)
+          && continues(last, plain, m.ts)) {
+        this.extendEntry(last, m.line, plain, m.ts);
+        this.recordChars += m.line.length;
+        if (this.filter && !last.match) {
+          this.filter.lastIndex = 0;
+          if (this.filter.test(plain)) { last.match = true; this.matchCount++; this.levelMatches[levelOf(last)]++; }
+        }
+        if (last.seq < this.hiSeq) this.dirty.add(last);
+        this.schedule();
+      } else {
+        const r = { ts: m.ts, stream, text: m.line, plain, level: detectLevel(plain), seq: this.nextSeq++ };
+        if (m.id) r.member = this.members.get(m.id, m.name);
+        if (this.firstTs === null) this.firstTs = tsMillis(m.ts);
+        this.count(r, 1);
+        if (this.contexts.size) this.inContext(r);
+        this.records.push(r);
+        this.recordChars += m.line.length;
+        this.trimRecords();
+        if (this.detached) this.unseen++; else this.pending.push(r);
+        // A background tab gets no animation frames: only the newest `maxLines` could ever be drawn,
+        // so older pending entries go (they stay in the buffer for search and download).
+        if (this.pending.length > this.maxLines * 1.25) {
+          const extra = this.pending.length - this.maxLines;
+          this.pending.splice(0, extra);
+          this.skipped += extra;
+        }
+        this.schedule();
       }
-      this.schedule();
     }
     const detail = { ts: m.ts, stream: m.stream, line: m.line };
     if (m.id) { detail.id = m.id; detail.name = m.name; }
     this.dispatchEvent(new CustomEvent('line', { detail, bubbles: true, composed: true }));
   }
 
+  /** Adds a continuation line to an entry. */
+  extendEntry(r, text, plain, ts) {
+    if (!r.more) { r.more = []; r.head = r.plain; r.len = r.text.length; }
+    r.more.push(text);
+    r.plain += `\n${plain}`;
+    r.len += text.length;
+    r.lastMs = tsMillis(ts);
+  }
+
+  /** Counts an entry in (d = 1) or out (d = -1) of the level and match counters. */
+  count(r, d) {
+    if (r.marker) return;
+    const level = levelOf(r);
+    this.levelCounts[level] += d;
+    if (d > 0) r.match = this.matches(r);
+    if (r.match) { this.matchCount += d; this.levelMatches[level] += d; }
+  }
+
   /**
-   * Keeps the buffer within its line and character budgets (amortised: trims in chunks). Lines
-   * go from the end farther from what the user reads: the oldest, unless the user is reading
-   * older lines and is nearer to the oldest end than to the newest; then the newest go and the
-   * pane is "detached" from the live end (new lines are counted, and "load newer" reopens the
-   * pane from the last line held).
+   * Keeps the buffer within its entry and character budgets (amortised: trims in chunks).
+   * Entries go from the end farther from what the user reads: the oldest, unless the user is
+   * reading older entries and is nearer to the oldest end than to the newest; then the newest go
+   * and the pane is "detached" from the live end (new lines are counted, and "load newer"
+   * reopens the pane from the last line held).
    */
   trimRecords(prefer) {
     const maxLines = this.maxBuffer;
@@ -375,9 +644,9 @@ export class DocktailLog extends HTMLElement {
     const maxLines = this.maxBuffer;
     let drop = Math.max(0, this.records.length - maxLines);
     let chars = this.recordChars;
-    for (let i = 0; i < drop; i++) chars -= this.records[i].text.length;
-    while (chars > DocktailLog.maxBufferChars * 0.9 && drop < this.records.length - 1) chars -= this.records[drop++].text.length;
-    for (let i = 0; i < drop; i++) if (this.records[i].match) this.matchCount--;
+    for (let i = 0; i < drop; i++) chars -= sizeOf(this.records[i]);
+    while (chars > DocktailLog.maxBufferChars * 0.9 && drop < this.records.length - 1) chars -= sizeOf(this.records[drop++]);
+    for (let i = 0; i < drop; i++) this.count(this.records[i], -1);
     const newBase = this.baseSeq + drop;
     this.records.splice(0, drop);
     this.recordChars = chars;
@@ -398,8 +667,8 @@ export class DocktailLog extends HTMLElement {
     const floor = this.hiSeq - this.baseSeq; // never the window's own records
     while (keep > floor && (keep > maxLines || chars > DocktailLog.maxBufferChars * 0.9)) {
       const r = this.records[--keep];
-      chars -= r.text.length;
-      if (r.match) this.matchCount--;
+      chars -= sizeOf(r);
+      this.count(r, -1);
     }
     if (keep === this.records.length) { this.dropOldest(); return; }
     this.records.length = keep;
@@ -409,14 +678,45 @@ export class DocktailLog extends HTMLElement {
     if (this.records.length > maxLines * 1.1 || chars > DocktailLog.maxBufferChars) this.dropOldest();
   }
 
-  addMarker(text, member) {
+  /**
+   * A lifecycle marker, with its time: the event's own when the server sends one; else, for an
+   * event received live, the moment it arrived; for one replayed with history, the stamp of the
+   * line next to it (`estimate`: the line before it for an end, the line after for a restart).
+   */
+  addMarker(text, member, { ts = null, kind = null, estimate = null } = {}) {
     if (this.detached) return;
-    const r = { ts: new Date().toISOString(), stream: 'event', text, plain: text, level: null, marker: true, seq: this.nextSeq++ };
+    const r = { ts, stream: 'event', text, plain: text, level: null, marker: true, seq: this.nextSeq++, kind };
+    if (!ts) {
+      const live = this.subscribedAt && Date.now() - this.subscribedAt > REPLAY_MS;
+      let before = null;
+      if (estimate === 'before') {
+        for (let i = this.records.length - 1; i >= 0 && i >= this.records.length - 1000; i--) {
+          const x = this.records[i];
+          if (!x.marker && (!member || x.member === member)) { before = x; break; }
+        }
+      }
+      if (!live && before) { r.ts = before.ts; r.approx = 'the stamp of the line before it (the server sends no time with this event)'; }
+      else {
+        r.ts = new Date().toISOString();
+        r.approx = 'when the pane received it (the server sends no time with this event)';
+        if (estimate === 'after') this.markerWaiting = r;
+      }
+    }
     if (member) r.member = member;
     if (member && text.startsWith(member.name)) r.after = text.slice(member.name.length);
     this.records.push(r);
     this.pending.push(r);
     this.schedule();
+  }
+
+  /** A restart's time: the stamp of the first line of its run (the server puts the marker right before it). */
+  stampMarker(ts) {
+    const r = this.markerWaiting;
+    this.markerWaiting = null;
+    if (!r.approx) return;
+    r.ts = ts;
+    r.approx = 'the stamp of the first line after it (the server sends no time with this event)';
+    if (r.seq < this.hiSeq) this.dirty.add(r);
   }
 
   // MARK: the DOM window
@@ -430,6 +730,28 @@ export class DocktailLog extends HTMLElement {
   }
 
   get windowSize() { return this.hiSeq - this.loSeq; }
+
+  /** The element of record `seq`, when the window shows it. */
+  rowAt(seq) {
+    return seq >= this.loSeq && seq < this.hiSeq ? this.el.rows.children[seq - this.loSeq] || null : null;
+  }
+
+  /** The record an element of the window shows. */
+  recordOf(row) {
+    const i = Array.prototype.indexOf.call(this.el.rows.children, row);
+    return i < 0 ? null : this.records[this.loSeq + i - this.baseSeq] || null;
+  }
+
+  /** Redraws one entry in place (it changed: a line joined, it opened or closed). */
+  refreshRow(r) {
+    const old = this.rowAt(r.seq);
+    if (!old) return null;
+    const row = this.lineElement(r);
+    if (this.actions.parentNode === old) row.appendChild(this.actions);
+    if (old.classList.contains('armed')) row.classList.add('armed');
+    old.replaceWith(row);
+    return row;
+  }
 
   /** Sets scrollTop and remembers it, so the scroll event it causes is not taken for the user's. */
   setScrollTop(top) {
@@ -508,6 +830,14 @@ export class DocktailLog extends HTMLElement {
     this.hiSeq = hi;
   }
 
+  /** The window around record `seq` (not following), so that its element exists. */
+  showAround(seq) {
+    if (seq >= this.loSeq && seq < this.hiSeq) return;
+    const lo = Math.max(this.baseSeq, Math.min(seq - Math.floor(this.maxLines / 2), this.endSeq - this.maxLines));
+    this.rebuild(lo, Math.min(this.endSeq, lo + this.maxLines));
+    this.renderOlder();
+  }
+
   // MARK: rendering, batched per animation frame
 
   schedule() {
@@ -516,14 +846,26 @@ export class DocktailLog extends HTMLElement {
   }
 
   flush() {
+    this.clock.tick();
+    if (this.dirty.size) {
+      for (const r of this.dirty) this.refreshRow(r);
+      this.dirty.clear();
+    }
     const batch = this.pending;
     this.pending = [];
     if (batch.length) {
       if (this.following) {
-        this.showNewest();
-        this.setScrollTop(this.el.log.scrollHeight);
+        // A burst: only the newest entries are worth drawing (the rest would be released before
+        // anyone could see them); scrolling up brings older ones back from memory.
+        if (batch.length > BURST_WINDOW) {
+          const end = this.endSeq;
+          this.rebuild(Math.max(this.baseSeq, end - Math.min(BURST_WINDOW, this.maxLines)), end);
+          this.renderOlder();
+        } else {
+          this.showNewest();
+        }
       } else {
-        // Reading above: the window grows downwards up to its bound; later lines wait in memory
+        // Reading above: the window grows downwards up to its bound; later entries wait in memory
         // and come in as the user scrolls down.
         const room = this.maxLines - this.windowSize;
         if (room > 0 && this.hiSeq < this.endSeq && this.hiSeq >= this.baseSeq) {
@@ -537,11 +879,36 @@ export class DocktailLog extends HTMLElement {
         this.renderOlder();
       }
     }
+    if (this.following) this.setScrollTop(this.el.log.scrollHeight);
     if (!this.following || this.detached) this.showUnseen();
     if (this.grepMode && this.searchProgress.size && this.noticeTotal !== this.total) this.renderNotice();
-    this.el.count.textContent = `${this.total.toLocaleString()} line${this.total === 1 ? '' : 's'}`;
+    this.showCount();
+    this.showLevelCounts();
     if (this.filter) this.showMatchCount();
     if (this.members.added) this.renderMembers(); // a line from a member not announced before
+    if (this.target && !this.target.done) this.seekTarget();
+  }
+
+  showCount() {
+    const text = `${this.total.toLocaleString()} line${this.total === 1 ? '' : 's'}`;
+    if (this.el.count.textContent !== text) this.el.count.textContent = text;
+  }
+
+  showLevelCounts() {
+    const c = this.levelCounts;
+    const key = LEVELS.map((l) => c[l]).join(',');
+    if (key === this.shownCounts) return;
+    this.shownCounts = key;
+    for (const l of LEVELS) {
+      const chip = this.chips[l];
+      const text = compact(c[l]);
+      const n = chip.lastElementChild;
+      if (n.textContent !== text) n.textContent = text;
+      const shown = !this.hiddenLevels.has(l);
+      const label = `${l === 'other' ? 'no level' : l}: ${c[l].toLocaleString()} entr${c[l] === 1 ? 'y' : 'ies'}, ${shown ? 'shown' : 'hidden'}`;
+      chip.title = `${label}\nclick: ${shown ? 'hide' : 'show'} · shift+click: only this level`;
+      chip.setAttribute('aria-label', label);
+    }
   }
 
   showUnseen() {
@@ -560,23 +927,41 @@ export class DocktailLog extends HTMLElement {
   lineElement(r) {
     const div = document.createElement('div');
     const member = r.member;
+    const mode = this.tsMode;
     if (r.marker) {
-      div.className = member ? `line event ${member.cls}` : 'line event';
-      if (member && r.after != null) {
-        div.appendChild(document.createTextNode('— '));
-        div.appendChild(this.memberLabel(member));
-        div.appendChild(document.createTextNode(`${r.after} —`));
-      } else {
-        div.textContent = `— ${r.text} —`;
+      div.className = `line event${r.kind ? ` ev-${r.kind}` : ''}${member ? ` ${member.cls}` : ''}`;
+      if (mode !== 'off') {
+        const ts = document.createElement('span');
+        ts.className = 'ts';
+        ts.textContent = `${r.approx ? '≈' : ''}${this.clock.format(r.ts, mode, this.firstTs)}`;
+        div.appendChild(ts);
       }
+      const text = document.createElement('span');
+      text.className = 'mtext';
+      if (member && r.after != null) {
+        text.appendChild(document.createTextNode('— '));
+        text.appendChild(this.memberLabel(member));
+        text.appendChild(document.createTextNode(`${r.after} —`));
+      } else {
+        text.textContent = `— ${r.text} —`;
+      }
+      if (mode === 'off') text.appendChild(document.createTextNode(` ${r.approx ? '≈' : ''}${this.clock.format(r.ts, 'local')}`));
+      div.appendChild(text);
       return div;
     }
-    div.className = `line ${r.stream}${r.level ? ` lvl-${r.level}` : ''}${member ? ` ${member.cls}` : ''}`;
-    const ts = document.createElement('span');
-    ts.className = 'ts';
-    ts.textContent = this.formatTs(r.ts);
-    ts.title = r.ts;
-    div.appendChild(ts);
+    let cls = `line ${r.stream} lvl-${levelOf(r)}`;
+    if (member) cls += ` ${member.cls}`;
+    const matches = this.filter ? r.match : false;
+    if (matches) cls += ' match';
+    if (r.ctx) cls += ' ctx';
+    if (r.seq === this.currentSeq) cls += ' current';
+    if (r.target) cls += ' target';
+    if (mode !== 'off') {
+      const ts = document.createElement('span');
+      ts.className = 'ts';
+      ts.textContent = this.clock.format(r.ts, mode, this.firstTs);
+      div.appendChild(ts);
+    }
     if (member) div.appendChild(this.memberLabel(member));
     if (r.level) {
       const lvl = document.createElement('span');
@@ -584,40 +969,67 @@ export class DocktailLog extends HTMLElement {
       lvl.textContent = r.level;
       div.appendChild(lvl);
     }
-    const matches = this.filter ? r.match : false;
-    if (matches) div.classList.add('match');
     const highlight = matches ? this.filter : null;
-    const json = this.jsonOf(r);
+    const text = document.createElement('span');
+    text.className = 'text';
+    div.appendChild(text);
+    const json = r.partial ? null : this.jsonOf(r);
     if (json) {
+      cls += ' jsonl';
+      const open = r.open ?? this.jsonAll;
+      renderJsonSummary(text, json, highlight);
       const toggle = document.createElement('button');
+      toggle.type = 'button';
       toggle.className = 'json-toggle';
       toggle.textContent = '{ }';
-      toggle.title = 'Expand or collapse this JSON line';
+      toggle.title = open ? 'Collapse this JSON entry' : 'Expand this JSON entry as a tree';
+      toggle.setAttribute('aria-label', toggle.title);
+      toggle.setAttribute('aria-expanded', String(open));
       div.appendChild(toggle);
-      const body = document.createElement('span');
-      body.className = 'text';
-      div.appendChild(body);
-      const show = (pretty) => {
-        body.textContent = '';
-        div.dataset.pretty = pretty ? '1' : '0';
-        if (pretty) {
-          const pre = document.createElement('pre');
-          pre.className = 'json';
-          renderAnsi(pre, JSON.stringify(json, null, 2), highlight);
-          body.appendChild(pre);
-        } else {
-          renderAnsi(body, r.text, highlight);
-        }
-      };
-      toggle.addEventListener('click', () => show(div.dataset.pretty !== '1'));
-      show(this.el.json.getAttribute('aria-pressed') === 'true');
+      if (open) {
+        cls += ' open';
+        const pre = document.createElement('pre');
+        pre.className = 'json';
+        renderJsonTree(pre, json, highlight);
+        div.appendChild(pre);
+      }
     } else {
-      const text = document.createElement('span');
-      text.className = 'text';
       renderAnsi(text, visibleText(r.text), highlight);
-      div.appendChild(text);
+      if (r.more) { cls += ' multi'; this.renderMore(div, r, highlight); }
     }
+    div.className = cls;
     return div;
+  }
+
+  /** The continuation lines of an entry: all of them, or a count when it is long and closed. */
+  renderMore(div, r, highlight) {
+    const n = r.more.length;
+    const long = n + 1 > COLLAPSE_OVER;
+    const open = !long || r.open;
+    if (long) {
+      const fold = document.createElement('button');
+      fold.type = 'button';
+      fold.className = 'fold';
+      fold.setAttribute('aria-expanded', String(open));
+      fold.textContent = open ? `▾ ${n + 1} lines` : `▸ +${n} lines`;
+      fold.title = open ? 'Collapse this entry to its first line' : `Show the whole entry (${n + 1} lines)`;
+      // A match hidden in the folded lines shows on the control.
+      if (!open && highlight) {
+        highlight.lastIndex = 0;
+        if (!highlight.test(r.head ?? r.plain)) { fold.classList.add('has-match'); fold.title += ' · the match is inside'; }
+      }
+      div.appendChild(fold);
+    }
+    if (!open) return;
+    const cont = document.createElement('div');
+    cont.className = 'cont';
+    for (const line of r.more) {
+      const l = document.createElement('div');
+      l.className = 'cl';
+      renderAnsi(l, visibleText(line), highlight);
+      cont.appendChild(l);
+    }
+    div.appendChild(cont);
   }
 
   memberLabel(member) {
@@ -629,25 +1041,16 @@ export class DocktailLog extends HTMLElement {
 
   jsonOf(r) {
     const t = r.plain;
-    if (t.length < 2 || t[0] !== '{' || t[t.length - 1] !== '}') return null;
-    try {
-      const v = JSON.parse(t);
-      return v && typeof v === 'object' && !Array.isArray(v) ? v : null;
-    } catch { return null; }
-  }
-
-  formatTs(ts) {
-    const mode = this.el.tsmode.value;
-    const t = Date.parse(ts);
-    if (mode === 'relative' && this.firstTs !== null) return `+${((t - this.firstTs) / 1000).toFixed(3)}s`;
-    const d = new Date(t);
-    const p = (n, w = 2) => String(n).padStart(w, '0');
-    return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+    const c = t.charCodeAt(0);
+    if (c !== 123 /* { */) return null;
+    return parseJsonLine(t);
   }
 
   /** Rebuilds the DOM window from memory (after a filter or display change). */
   rerender() {
     this.pending = [];
+    this.dirty.clear();
+    this.clock.tick();
     if (this.following) {
       this.rebuild(Math.max(this.baseSeq, this.endSeq - this.maxLines), this.endSeq);
       this.setScrollTop(this.el.log.scrollHeight);
@@ -657,9 +1060,35 @@ export class DocktailLog extends HTMLElement {
       this.rebuild(lo, Math.min(Math.max(this.hiSeq, lo), this.endSeq, lo + this.maxLines));
       this.setScrollTop(top);
     }
-    this.current = -1;
     this.showMatchCount();
     this.renderOlder();
+  }
+
+  // MARK: a permalink's line
+
+  /** The first entry at or after the linked moment (of its stream when given): shown, scrolled to, highlighted. */
+  seekTarget() {
+    const t = this.target;
+    let found = null;
+    for (let i = t.from || 0; i < this.records.length; i++) {
+      const r = this.records[i];
+      if (r.marker) continue;
+      if (tsKey(r.ts) >= t.key && (!t.stream || r.stream === t.stream || tsKey(r.ts) > t.key)) { found = r; break; }
+    }
+    if (!found) { t.from = Math.max(0, this.records.length - 1); return; }
+    t.done = true;
+    t.seq = found.seq;
+    found.target = true;
+    this.showAround(found.seq);
+    const row = this.refreshRow(found);
+    if (row) {
+      row.scrollIntoView({ block: 'center' });
+      this.programmaticTop = this.el.log.scrollTop;
+      this.lastTop = this.el.log.scrollTop;
+      this.armRow(row);
+    }
+    // Lines before it, from the history API, without moving it.
+    if (this.canPage) setTimeout(() => this.loadOlder(), 0);
   }
 
   // MARK: older lines (scrolling back) and the window when scrolling
@@ -722,28 +1151,59 @@ export class DocktailLog extends HTMLElement {
   prependPage(page) {
     const oldBase = this.baseSeq;
     const windowAtOldest = this.loSeq === oldBase;
+    // The page's lines as entries (continuation lines join the entry before them).
     const recs = [];
-    let seq = oldBase - page.lines.length;
     let chars = 0;
     for (const m of page.lines) {
+      const stream = m.stream === 'stderr' ? 'stderr' : 'stdout';
       const plain = stripAnsi(m.line);
-      const r = { ts: m.ts, stream: m.stream, text: m.line, plain, level: detectLevel(plain), seq: seq++ };
-      r.match = this.matches(r);
-      if (r.match) this.matchCount++;
       chars += m.line.length;
-      recs.push(r);
+      const last = recs[recs.length - 1];
+      if (last && last.stream === stream && continues(last, plain, m.ts)) { this.extendEntry(last, m.line, plain, m.ts); continue; }
+      recs.push({ ts: m.ts, stream, text: m.line, plain, level: detectLevel(plain) });
     }
+    // A trace cut by where the pane began: its head is the page's last entry.
+    const first = this.records[0];
+    const tail = recs[recs.length - 1];
+    if (tail && first && !first.marker && !first.member && tail.stream === first.stream && continues(tail, first.head ?? first.plain, first.ts)) {
+      recs.pop();
+      this.count(first, -1);
+      const merged = tail;
+      merged.more = (merged.more || []).concat([first.text], first.more || []);
+      merged.head ??= merged.plain;
+      merged.plain += `\n${first.plain}`;
+      merged.len = (merged.len ?? merged.text.length) + sizeOf(first);
+      merged.lastMs = first.lastMs ?? tsMillis(first.ts);
+      merged.seq = first.seq;
+      merged.open = first.open;
+      merged.target = first.target;
+      this.records[0] = merged;
+      this.count(merged, 1);
+      this.refreshRow(merged);
+    }
+    let seq = oldBase - recs.length;
+    for (const r of recs) { r.seq = seq++; this.count(r, 1); }
     this.olderCursor = page.cursor;
-    if (page.cursor === null || !recs.length) this.atStart = true;
+    if (page.cursor === null || !page.lines.length) this.atStart = true;
+    this.total += page.lines.length;
     if (recs.length) {
       this.records = recs.concat(this.records);
       this.recordChars += chars;
-      this.total += recs.length;
-      // Over budget, the newest lines go (beyond the window): the user is reading back.
+      // Over budget, the newest entries go (beyond the window): the user is reading back.
       this.trimRecords('newest');
       if (windowAtOldest) this.extendUp(recs.length);
+      // A permalink's line, which had nothing above it to center with: centered now.
+      const t = this.target;
+      if (t?.done && !t.centered) {
+        t.centered = true;
+        const row = this.rowAt(t.seq);
+        if (row) { row.scrollIntoView({ block: 'center' }); this.programmaticTop = this.el.log.scrollTop; this.lastTop = this.el.log.scrollTop; }
+      }
+    } else {
+      this.recordChars += chars;
     }
-    this.el.count.textContent = `${this.total.toLocaleString()} line${this.total === 1 ? '' : 's'}`;
+    this.showCount();
+    this.showLevelCounts();
     if (this.filter) this.showMatchCount();
     this.renderOlder();
     // A short page (or few lines matching) may not fill the pane: nothing to scroll, so go on.
@@ -758,7 +1218,7 @@ export class DocktailLog extends HTMLElement {
     let state;
     let text = '';
     if (!this.canPage) state = 'none';
-    else if (this.loSeq > this.baseSeq) { state = 'memory'; text = `↑ ${(this.loSeq - this.baseSeq).toLocaleString()} older lines`; }
+    else if (this.loSeq > this.baseSeq) { state = 'memory'; text = `↑ ${(this.loSeq - this.baseSeq).toLocaleString()} older entries`; }
     else if (this.loadingOlder) { state = 'loading'; text = 'loading older lines…'; }
     else if (this.olderError) { state = 'error'; text = `older lines: ${this.olderError}`; }
     else if (this.cleared) { state = 'cleared'; text = 'view cleared'; }
@@ -779,26 +1239,92 @@ export class DocktailLog extends HTMLElement {
 
   olderButton(text) {
     const b = document.createElement('button');
+    b.type = 'button';
     b.className = 'older-button';
     b.textContent = text;
     b.addEventListener('click', () => this.nearTop(true));
     return b;
   }
 
+  // MARK: levels
+
+  /** The `levels` attribute (the levels shown, comma-separated; all when absent, none for "none"). */
+  readLevels() {
+    const v = this.getAttribute('levels');
+    this.hiddenLevels = new Set();
+    if (v != null && v.trim() !== '') {
+      const shown = new Set(v.split(',').map((s) => s.trim().toLowerCase()));
+      for (const l of LEVELS) if (!shown.has(l)) this.hiddenLevels.add(l);
+    }
+    this.applyLevels();
+  }
+
+  applyLevels() {
+    for (const l of LEVELS) {
+      this.el.log.classList.toggle(`hide-l-${l}`, this.hiddenLevels.has(l));
+      this.chips[l].setAttribute('aria-pressed', String(!this.hiddenLevels.has(l)));
+    }
+    this.shownCounts = null;
+    this.showLevelCounts();
+    if (this.filter) this.showMatchCount();
+    if (this.following) this.setScrollTop(this.el.log.scrollHeight);
+  }
+
+  /** A chip: shows or hides a level (shift: only that level, or all again). State goes to the `levels` attribute. */
+  toggleLevel(level, solo) {
+    const hidden = this.hiddenLevels;
+    if (solo) {
+      const alone = LEVELS.every((l) => l === level || hidden.has(l)) && !hidden.has(level);
+      hidden.clear();
+      if (!alone) for (const l of LEVELS) if (l !== level) hidden.add(l);
+    } else if (hidden.has(level)) hidden.delete(level);
+    else hidden.add(level);
+    const shown = LEVELS.filter((l) => !hidden.has(l));
+    const value = hidden.size === 0 ? null : shown.length ? shown.join(',') : 'none';
+    // Reflected to the attribute (the page keeps it in its URL); applying it again changes nothing.
+    if (value === null) this.removeAttribute('levels'); else this.setAttribute('levels', value);
+    this.applyLevels();
+    this.dispatchEvent(new CustomEvent('docktail-levels', { detail: { levels: value }, bubbles: true, composed: true }));
+  }
+
+  /** Whether an entry is shown by the level, stream and member switches (and "only matching"). */
+  isShown(r, withOnly = true) {
+    if (r.marker) return true;
+    if (this.hiddenLevels.has(levelOf(r)) || this.hiddenStreams.has(r.stream)) return false;
+    if (r.member && this.members.hidden.has(r.member.index)) return false;
+    if (withOnly && this.onlyMatching && this.filter && !r.match && !r.ctx) return false;
+    return true;
+  }
+
   // MARK: search
 
   setFilter(text) {
-    this.el.search.classList.remove('invalid');
-    if (!text) { this.filter = null; this.el.matches.textContent = ''; this.updateMatchCount(); this.rerender(); return; }
+    const search = this.el.search;
+    search.classList.remove('invalid');
+    search.removeAttribute('aria-invalid');
+    this.notices.filter = null;
+    this.currentSeq = null;
+    this.clearContexts();
+    if (!text) { this.filter = null; this.updateMatchCount(); this.rerender(); this.renderNotice(); return; }
     const m = /^\/(.+)\/([a-z]*)$/.exec(text);
     try {
       this.filter = m ? new RegExp(m[1], m[2].replace('g', '') + 'g') : new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
-    } catch {
-      this.el.search.classList.add('invalid');
+    } catch (e) {
+      // An invalid pattern clears the results (nothing highlighted, nothing hidden) and says why.
+      this.filter = null;
+      search.classList.add('invalid');
+      search.setAttribute('aria-invalid', 'true');
+      const why = String(e.message || e).replace(/^.*: /, '');
+      this.notices.filter = { error: `Not a valid regular expression: ${why.charAt(0).toLowerCase()}${why.slice(1)}. Nothing is filtered.` };
+      this.updateMatchCount();
+      this.rerender();
+      this.el.matches.textContent = 'invalid';
+      this.renderNotice();
       return;
     }
     this.updateMatchCount();
     this.rerender();
+    this.renderNotice();
   }
 
   matches(r) {
@@ -810,26 +1336,125 @@ export class DocktailLog extends HTMLElement {
   /** Recounts once (a new filter); afterwards each new line updates the count. */
   updateMatchCount() {
     let n = 0;
-    for (const r of this.records) { r.match = this.matches(r); if (r.match) n++; }
+    this.levelMatches = newCounts();
+    for (const r of this.records) {
+      r.match = this.matches(r);
+      if (r.match) { n++; this.levelMatches[levelOf(r)]++; }
+    }
     this.matchCount = n;
     this.showMatchCount();
   }
 
-  showMatchCount() {
-    if (!this.filter) { this.el.matches.textContent = ''; return; }
-    const n = this.matchCount;
-    this.el.matches.textContent = `${n.toLocaleString()} match${n === 1 ? '' : 'es'}`;
+  /** Matches among the levels shown. */
+  get visibleMatches() {
+    let n = 0;
+    for (const l of LEVELS) if (!this.hiddenLevels.has(l)) n += this.levelMatches[l];
+    return n;
   }
 
+  /** "12 matches", or "3 / 12" once Enter (or ↑ ↓) has stepped to one. */
+  showMatchCount() {
+    if (!this.filter) { if (!this.notices.filter) this.el.matches.textContent = ''; return; }
+    const n = this.visibleMatches;
+    let text = `${n.toLocaleString()} match${n === 1 ? '' : 'es'}`;
+    const base = this.baseSeq;
+    const current = this.currentSeq != null ? this.records[this.currentSeq - base] : null;
+    if (current && current.match && this.isShown(current, false)) {
+      let i = 0;
+      for (let k = 0; k <= this.currentSeq - base; k++) { const r = this.records[k]; if (r.match && this.isShown(r, false)) i++; }
+      text = `${i.toLocaleString()} / ${n.toLocaleString()}`;
+    }
+    if (this.el.matches.textContent !== text) this.el.matches.textContent = text;
+  }
+
+  /** The index in `records` of the first (or last) entry in view. */
+  recordInView(last) {
+    const rows = this.el.rows.children;
+    if (!rows.length) return last ? this.records.length - 1 : 0;
+    const log = this.el.log;
+    const y = last ? log.scrollTop + log.clientHeight : log.scrollTop;
+    let lo = 0;
+    let hi = rows.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (rows[mid].offsetTop + rows[mid].offsetHeight <= y) lo = mid + 1; else hi = mid;
+    }
+    return this.loSeq + lo - this.baseSeq;
+  }
+
+  /** Enter / Shift+Enter: the next or previous match among all entries held (not just the window). */
   step(direction) {
-    const marks = [...this.el.rows.querySelectorAll('.line.match')];
-    if (!marks.length) return;
+    if (!this.filter) return;
+    const recs = this.records;
+    const n = recs.length;
+    if (!n) return;
+    const base = this.baseSeq;
+    let i;
+    if (this.currentSeq != null && this.currentSeq >= base && this.currentSeq < base + n) i = this.currentSeq - base;
+    else i = direction > 0 ? this.recordInView(false) - 1 : this.recordInView(true) + 1;
+    for (let k = 0; k < n; k++) {
+      i = ((i + direction) % n + n) % n;
+      const r = recs[i];
+      if (r.match && this.isShown(r, false)) { this.goToMatch(r); return; }
+    }
+  }
+
+  goToMatch(r) {
     this.setFollowing(false);
-    this.el.rows.querySelector('mark.current')?.classList.remove('current');
-    this.current = (this.current + direction + marks.length) % marks.length;
-    const line = marks[this.current];
-    line.querySelector('mark')?.classList.add('current');
-    line.scrollIntoView({ block: 'center' });
+    const old = this.currentSeq != null ? this.rowAt(this.currentSeq) : null;
+    this.currentSeq = r.seq;
+    if (old) { old.classList.remove('current'); old.querySelector('mark.current')?.classList.remove('current'); }
+    // A match inside a folded entry opens it.
+    if (r.more && r.more.length + 1 > COLLAPSE_OVER && !r.open) {
+      this.filter.lastIndex = 0;
+      if (!this.filter.test(r.head ?? r.plain)) r.open = true;
+    }
+    this.showAround(r.seq);
+    const row = this.refreshRow(r);
+    if (row) {
+      row.querySelector('mark')?.classList.add('current');
+      row.scrollIntoView({ block: 'center' });
+      this.armRow(row);
+    }
+    this.showMatchCount();
+  }
+
+  // MARK: show context
+
+  /** Shows (or hides again) the entries around a match while "only matching" hides the rest. */
+  toggleContext(r) {
+    const on = !this.contexts.has(r.seq);
+    if (on) this.contexts.add(r.seq); else this.contexts.delete(r.seq);
+    const base = this.baseSeq;
+    const anchorRow = this.rowAt(r.seq);
+    const before = anchorRow ? anchorRow.offsetTop - this.el.log.scrollTop : 0;
+    for (let s = r.seq - CONTEXT; s <= r.seq + CONTEXT; s++) {
+      const x = this.records[s - base];
+      if (!x || x === r || x.marker) continue;
+      x.ctx = Math.max(0, (x.ctx || 0) + (on ? 1 : -1));
+      this.rowAt(s)?.classList.toggle('ctx', x.ctx > 0);
+    }
+    r.ctxAnchor = on;
+    this.syncActions();
+    // The match stays where it was on screen.
+    if (anchorRow) this.setScrollTop(anchorRow.offsetTop - before);
+  }
+
+  /** A new entry within the context of a match shown with "show context". */
+  inContext(r) {
+    for (const s of this.contexts) if (r.seq - s <= CONTEXT && r.seq > s) r.ctx = (r.ctx || 0) + 1;
+  }
+
+  clearContexts() {
+    if (!this.contexts.size) return;
+    const base = this.baseSeq;
+    for (const s of this.contexts) {
+      for (let k = s - CONTEXT; k <= s + CONTEXT; k++) {
+        const x = this.records[k - base];
+        if (x) { x.ctx = 0; x.ctxAnchor = false; }
+      }
+    }
+    this.contexts.clear();
   }
 
   /**
@@ -875,6 +1500,7 @@ export class DocktailLog extends HTMLElement {
   jumpTo(since, until) {
     if (!since) return;
     this.jump = { since, until: until || null };
+    this.target = null;
     this.setFollowing(false, true);
     this.restart();
   }
@@ -882,8 +1508,21 @@ export class DocktailLog extends HTMLElement {
   /** Back to the newest lines, following (leaves a jump; a search stays). */
   goLive() {
     this.jump = null;
+    this.target = null;
     this.setFollowing(true, true);
     this.restart();
+  }
+
+  openJumpBar(open) {
+    const el = this.el;
+    el.jumpBar.hidden = !open;
+    el.jumpBtn.setAttribute('aria-expanded', String(open));
+    if (!open) return;
+    // Prefilled with the first entry in view, so "a little earlier" is one edit away.
+    const first = this.records[this.recordInView(false)];
+    if (!el.jumpAt.value && first?.ts) el.jumpAt.value = toLocalInput(first.ts);
+    el.jumpZone.textContent = `local time, ${offsetLabel()}${zoneName() ? ` (${zoneName()})` : ''}`;
+    el.jumpAt.focus();
   }
 
   /** The notice bar: the moment the pane was reopened at, the whole-history search, errors. */
@@ -897,16 +1536,19 @@ export class DocktailLog extends HTMLElement {
       span.textContent = text;
       if (button) {
         const b = document.createElement('button');
-        b.className = `${cls}-close`;
+        b.type = 'button';
+        b.className = `${cls.split(' ')[0]}-close`;
         b.textContent = button;
         b.addEventListener('click', onClick);
         span.appendChild(document.createTextNode(' '));
         span.appendChild(b);
       }
       n.appendChild(span);
+      return span;
     };
     if (this.jump) {
-      item('jump-info', `from ${shortTime(this.jump.since)}${this.jump.until ? ` until ${shortTime(this.jump.until)}` : ''}`, 'back to live', () => this.goLive());
+      const what = this.jump.linked ? `linked line at ${shortTime(this.jump.linked)}` : `from ${shortTime(this.jump.since)}${this.jump.until ? ` until ${shortTime(this.jump.until)}` : ''}`;
+      item('jump-info', what, 'back to live', () => this.goLive());
     }
     if (this.grepMode) {
       let progress = '';
@@ -929,7 +1571,44 @@ export class DocktailLog extends HTMLElement {
     const s = this.notices.search;
     if (s?.checking) item('search-info', `checking ${s.checking}…`);
     if (s?.error) item('search-error error', s.error, '×', () => { this.notices.search = null; this.renderNotice(); });
+    const f = this.notices.filter;
+    if (f?.error) item('filter-error error', f.error);
+    const refused = this.notices.refused;
+    if (refused) this.renderRefusal(refused, item);
     n.hidden = !n.firstChild;
+  }
+
+  /** Why the pane shows nothing, what to check, and that it stopped retrying (with a retry). */
+  renderRefusal(r, item) {
+    const ref = this.getAttribute('container');
+    const host = this.getAttribute('host');
+    let text;
+    if (r.state === 'not found') {
+      const engines = r.hosts?.length ? `; engines: ${r.hosts.join(', ')}` : '';
+      text = ref
+        ? `No container “${ref}”${host ? ` on engine “${host}”` : ' on the default engine'}. Check the name (or an id prefix, as docker ps -a shows it), the engine (host=NAME${engines}), and docktail's visibility rules (visibility.labels, visibility.names: a hidden container looks unknown).`
+        : `No such group. Check its kind and name.`;
+    } else {
+      text = 'Access refused: this pane needs a valid token (the token attribute, or ?token= in the page URL).';
+    }
+    const span = item('refused error', `${text} Stopped after ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}.`, 'retry', () => {
+      this.notices.refused = null;
+      this.restart();
+    });
+    for (const c of r.similar || []) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'suggestion';
+      b.textContent = `open ${c.name}${r.hosts?.length > 1 ? ` on ${c.host}` : ''}`;
+      b.title = `${c.name} · ${c.id.slice(0, 12)} · ${c.host} · ${c.state}`;
+      b.addEventListener('click', () => {
+        this.notices.refused = null;
+        if (c.host && c.host !== this.getAttribute('host')) this.setAttribute('host', c.host);
+        this.setAttribute('container', c.name);
+      });
+      span.appendChild(document.createTextNode(' '));
+      span.appendChild(b);
+    }
   }
 
   // MARK: members (group panes)
@@ -947,6 +1626,7 @@ export class DocktailLog extends HTMLElement {
     box.appendChild(label);
     for (const m of this.members.list) {
       const chip = document.createElement('button');
+      chip.type = 'button';
       chip.className = `chip mc-${m.colour}${m.gone ? ' gone' : ''}`;
       chip.dataset.member = m.name;
       chip.setAttribute('aria-pressed', String(!this.members.hidden.has(m.index)));
@@ -1002,32 +1682,61 @@ export class DocktailLog extends HTMLElement {
     this.setFollowing(true);
   }
 
-  // MARK: actions
+  // MARK: per-entry actions (copy, permalink, context)
 
-  clearView(all) {
-    this.el.rows.textContent = '';
-    this.el.partials.textContent = '';
-    this.partialRows = {};
-    this.records = [];
-    this.recordChars = 0;
-    this.pending = [];
-    this.matchCount = 0;
-    this.loSeq = this.hiSeq = this.nextSeq;
-    this.unseen = 0;
-    this.el.newlines.hidden = true;
-    if (all) { this.total = 0; this.firstTs = null; }
-    else { this.olderAbort?.abort(); this.generation++; this.loadingOlder = false; this.cleared = true; this.detached = false; }
-    this.el.count.textContent = `${this.total.toLocaleString()} line${this.total === 1 ? '' : 's'}`;
-    this.updateMatchCount();
-    this.renderOlder();
+  makeActions() {
+    const box = document.createElement('span');
+    box.className = 'actions';
+    const make = (act, ic, label) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = `act act-${act}`;
+      b.dataset.act = act;
+      b.title = label;
+      b.setAttribute('aria-label', label);
+      b.appendChild(iconElement(ic));
+      box.appendChild(b);
+      return b;
+    };
+    make('copy', 'copy', 'Copy this entry');
+    make('link', 'link', 'Copy a link to this entry (opens the viewer scrolled to it)');
+    make('context', 'context', `Show the ${CONTEXT} entries before and after`);
+    return box;
   }
 
-  logText() {
-    return this.records.filter((r) => !r.marker).map((r) => `${r.ts} ${r.stream === 'stderr' ? 'E' : 'O'} ${r.member ? `[${r.member.name}] ` : ''}${r.plain}`).join('\n') + '\n';
+  /** The context button's state for the entry the actions sit on. */
+  syncActions() {
+    const row = this.actions.parentNode;
+    const r = row && this.recordOf(row);
+    const b = this.actions.querySelector('.act-context');
+    const on = Boolean(r?.ctxAnchor);
+    b.setAttribute('aria-pressed', String(on));
+    const label = on ? 'Hide the context again' : `Show the ${CONTEXT} entries before and after`;
+    b.title = label;
+    b.setAttribute('aria-label', label);
   }
 
-  async copy() {
-    const text = this.logText();
+  /** The actions on an entry's row (hover, focus, a tap, the current match). */
+  armRow(row) {
+    if (!row || row.parentNode !== this.el.rows || row.classList.contains('event') || this.actions.parentNode === row) return;
+    row.appendChild(this.actions);
+    this.syncActions();
+  }
+
+  /** An absolute link to the viewer at this entry: /logs/NAME?host=H#t=STAMP[&s=stderr]. */
+  permalink(r) {
+    const base = new URL(this.getAttribute('server') || location.href);
+    let name;
+    let host;
+    if (r.member) { name = r.member.name; host = r.member.host; }
+    else { name = this.subscribed?.name || this.getAttribute('container'); host = this.subscribed?.host || this.getAttribute('host'); }
+    const u = new URL(`/logs/${encodeURIComponent(name)}`, base);
+    if (host) u.searchParams.set('host', host);
+    u.hash = `t=${r.ts}${r.stream === 'stderr' ? '&s=stderr' : ''}`;
+    return u.toString();
+  }
+
+  async writeClipboard(text) {
     try {
       await navigator.clipboard.writeText(text);
     } catch {
@@ -1038,8 +1747,117 @@ export class DocktailLog extends HTMLElement {
       document.execCommand('copy');
       ta.remove();
     }
-    this.el.copy.textContent = 'copied';
-    setTimeout(() => { this.el.copy.textContent = 'copy'; }, 1200);
+  }
+
+  /** Feedback on a control that copied: a check mark for a moment, and its label says so. */
+  flash(button, label) {
+    const old = button.getAttribute('aria-label');
+    button.classList.add('done');
+    button.setAttribute('aria-label', label);
+    button.title = label;
+    clearTimeout(button.flashTimer);
+    button.flashTimer = setTimeout(() => {
+      button.classList.remove('done');
+      button.setAttribute('aria-label', old);
+      button.title = old;
+    }, 1200);
+  }
+
+  async entryAction(act, button) {
+    const row = this.actions.parentNode;
+    const r = row && this.recordOf(row);
+    if (!r) return;
+    if (act === 'copy') {
+      await this.writeClipboard(r.plain);
+      this.flash(button, 'Copied');
+    } else if (act === 'link') {
+      await this.writeClipboard(this.permalink(r));
+      this.flash(button, 'Link copied');
+    } else if (act === 'context') {
+      this.toggleContext(r);
+    }
+  }
+
+  /** A click on an entry's own control: `{ }` (JSON tree) or the fold of a multi-line entry. */
+  toggleOpen(row, control) {
+    const r = this.recordOf(row);
+    if (!r) return;
+    const json = control.classList.contains('json-toggle');
+    const open = json ? (r.open ?? this.jsonAll) : Boolean(r.open);
+    r.open = !open;
+    const fresh = this.refreshRow(r);
+    fresh?.querySelector(json ? '.json-toggle' : '.fold')?.focus({ preventScroll: true });
+    if (this.following) this.setScrollTop(this.el.log.scrollHeight);
+  }
+
+  // MARK: pane controls
+
+  /** Maximise: the page may lay panes out (`docktail-maximize`); else the pane covers the window. */
+  toggleMaximize() {
+    const before = this.getAttribute('maximized');
+    const ev = new CustomEvent('docktail-maximize', { detail: { maximized: before === null }, bubbles: true, composed: true, cancelable: true });
+    const go = this.dispatchEvent(ev);
+    if (!go || this.getAttribute('maximized') !== before) return; // the page handled it
+    if (before === null) this.setAttribute('maximized', 'overlay'); else this.removeAttribute('maximized');
+  }
+
+  /** Close: the page removes the pane from its layout (`docktail-close`); else the pane removes itself. */
+  closePane() {
+    const go = this.dispatchEvent(new CustomEvent('docktail-close', { bubbles: true, composed: true, cancelable: true }));
+    if (go) setTimeout(() => { if (this.isConnected) this.remove(); }, 0);
+  }
+
+  setMenu(open) {
+    if (open === (this.el.more.getAttribute('aria-expanded') === 'true')) return;
+    this.el.more.setAttribute('aria-expanded', String(open));
+    this.el.bar.classList.toggle('expanded', open);
+    // A phone-sized pane has no room for the level chips in its toolbar: the menu holds them.
+    const levels = this.el.levels;
+    if (open && this.getBoundingClientRect().width <= 480) this.el.extra.prepend(levels);
+    else if (!open && levels.parentNode !== this.el.bar) this.el.bar.insertBefore(levels, this.el.bar.querySelector('.spacer'));
+  }
+
+  // MARK: actions
+
+  clearView(all) {
+    this.el.rows.textContent = '';
+    this.el.partials.textContent = '';
+    this.partialRows = {};
+    this.records = [];
+    this.recordChars = 0;
+    this.pending = [];
+    this.dirty.clear();
+    this.matchCount = 0;
+    this.levelCounts = newCounts();
+    this.levelMatches = newCounts();
+    this.contexts.clear();
+    this.currentSeq = null;
+    this.markerWaiting = null;
+    this.loSeq = this.hiSeq = this.nextSeq;
+    this.unseen = 0;
+    this.total = 0;
+    this.el.newlines.hidden = true;
+    if (all) { this.firstTs = null; }
+    else { this.olderAbort?.abort(); this.generation++; this.loadingOlder = false; this.cleared = true; this.detached = false; }
+    this.showCount();
+    this.showLevelCounts();
+    this.updateMatchCount();
+    this.renderOlder();
+  }
+
+  /** The entries as text: `STAMP O|E [member] text` (a multi-line entry's further lines as written). `shown`: only what the filters show. */
+  logText(shown = false) {
+    const out = [];
+    for (const r of this.records) {
+      if (r.marker || (shown && !this.isShown(r))) continue;
+      out.push(`${r.ts} ${r.stream === 'stderr' ? 'E' : 'O'} ${r.member ? `[${r.member.name}] ` : ''}${r.plain}`);
+    }
+    return `${out.join('\n')}\n`;
+  }
+
+  async copy() {
+    await this.writeClipboard(this.logText(true));
+    this.flash(this.el.copy, 'Copied');
   }
 
   saveAs(href, name) {
@@ -1052,7 +1870,7 @@ export class DocktailLog extends HTMLElement {
   }
 
   download() {
-    const href = URL.createObjectURL(new Blob([this.logText()], { type: 'text/plain' }));
+    const href = URL.createObjectURL(new Blob([this.logText(true)], { type: 'text/plain' }));
     this.saveAs(href, `${(this.el.title.textContent || 'container').replace(/[^\w.-]+/g, '_')}.log`);
     setTimeout(() => URL.revokeObjectURL(href), 10000);
   }
@@ -1072,16 +1890,40 @@ export class DocktailLog extends HTMLElement {
     this.saveAs(u.toString(), `${(this.el.title.textContent || 'container').replace(/[^\w.-]+/g, '_')}.log`);
   }
 
-  /** Keyboard: `/` search, End or `f` follow, Esc clears the search, Ctrl+Enter searches the history. */
+  /**
+   * Keyboard: `/` search, End or `f` follow, Esc clears the search and "only matching" (then
+   * closes the menu, the jump bar, a maximised overlay), Enter / Shift+Enter step through
+   * matches, Ctrl+Enter searches the history.
+   */
   handleKey(e) {
-    const inSearch = e.composedPath().includes(this.el.search);
-    if (e.key === 'Escape') { this.el.search.value = ''; this.setFilter(''); this.el.log.focus(); e.preventDefault(); return true; }
+    const path = e.composedPath();
+    const inSearch = path.includes(this.el.search);
+    if (e.key === 'Escape') {
+      const active = this.el.search.value || this.filter || this.onlyMatching || this.notices.filter;
+      if (active || inSearch) {
+        this.el.search.value = '';
+        if (this.onlyMatching) { this.el.only.setAttribute('aria-pressed', 'false'); this.el.log.classList.remove('only-matches'); }
+        this.setFilter('');
+        this.el.log.focus();
+      } else if (this.el.more.getAttribute('aria-expanded') === 'true') { this.setMenu(false); this.el.more.focus(); }
+      else if (!this.el.jumpBar.hidden) this.openJumpBar(false);
+      else if (this.getAttribute('maximized') === 'overlay') this.removeAttribute('maximized');
+      else return false;
+      e.preventDefault();
+      return true;
+    }
     if (inSearch) {
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { this.searchHistory(); e.preventDefault(); return true; }
-      if (e.key === 'Enter') { this.step(e.shiftKey ? -1 : 1); e.preventDefault(); return true; }
+      if (e.key === 'Enter') {
+        // A filter typed a moment ago applies first.
+        if (this.pendingFilter) { clearTimeout(this.pendingFilter); this.pendingFilter = 0; this.setFilter(this.el.search.value); }
+        this.step(e.shiftKey ? -1 : 1);
+        e.preventDefault();
+        return true;
+      }
       return false;
     }
-    if (e.composedPath().some((n) => n instanceof HTMLInputElement)) return false;
+    if (path.some((n) => n instanceof HTMLInputElement || n instanceof HTMLSelectElement)) return false;
     if (e.key === '/') { this.el.search.focus(); e.preventDefault(); return true; }
     if (e.key === 'End' || e.key === 'f') { this.setFollowing(true); e.preventDefault(); return true; }
     return false;
@@ -1112,8 +1954,10 @@ export class DocktailLog extends HTMLElement {
 
   bind() {
     const el = this.el;
-    let searchTimer = 0;
-    el.search.addEventListener('input', () => { clearTimeout(searchTimer); searchTimer = setTimeout(() => this.setFilter(el.search.value), 120); });
+    el.search.addEventListener('input', () => {
+      clearTimeout(this.pendingFilter);
+      this.pendingFilter = setTimeout(() => { this.pendingFilter = 0; this.setFilter(el.search.value); }, 120);
+    });
     el.next.addEventListener('click', () => this.step(1));
     el.prev.addEventListener('click', () => this.step(-1));
     el.grep.addEventListener('click', () => this.searchHistory());
@@ -1122,23 +1966,31 @@ export class DocktailLog extends HTMLElement {
       btn.setAttribute('aria-pressed', String(on));
       fn(on);
     });
-    toggle(el.only, (on) => el.log.classList.toggle('only-matches', on));
+    toggle(el.only, (on) => {
+      el.log.classList.toggle('only-matches', on);
+      if (this.following) this.setScrollTop(el.log.scrollHeight);
+    });
     toggle(el.wrap, (on) => el.log.classList.toggle('nowrap', !on));
-    toggle(el.out, (on) => el.log.classList.toggle('hide-stdout', !on));
-    toggle(el.err, (on) => el.log.classList.toggle('hide-stderr', !on));
-    toggle(el.json, () => this.rerender());
+    const streams = (name, on) => {
+      if (on) this.hiddenStreams.delete(name); else this.hiddenStreams.add(name);
+      el.log.classList.toggle(`hide-${name}`, !on);
+      if (this.filter) this.showMatchCount();
+    };
+    toggle(el.out, (on) => streams('stdout', on));
+    toggle(el.err, (on) => streams('stderr', on));
+    toggle(el.json, (on) => {
+      this.jsonAll = on;
+      for (const r of this.records) if (!r.more) delete r.open; // the pane-wide choice applies to every JSON entry again
+      this.rerender();
+    });
+    for (const chip of Object.values(this.chips)) chip.addEventListener('click', (e) => this.toggleLevel(chip.dataset.level, e.shiftKey));
     el.follow.addEventListener('click', () => this.setFollowing(!this.following));
-    el.tsmode.addEventListener('change', () => { el.log.classList.toggle('hide-ts', el.tsmode.value === 'off'); this.rerender(); });
+    el.tsmode.addEventListener('change', () => this.applyTsMode());
     el.clear.addEventListener('click', () => this.clearView(false));
     el.copy.addEventListener('click', () => this.copy());
     el.download.addEventListener('click', () => this.download());
     el.downloadAll.addEventListener('click', () => this.downloadAll());
-    el.jumpBtn.addEventListener('click', () => {
-      const open = el.jumpBar.hidden;
-      el.jumpBar.hidden = !open;
-      el.jumpBtn.setAttribute('aria-expanded', String(open));
-      if (open) el.jumpAt.focus();
-    });
+    el.jumpBtn.addEventListener('click', () => { this.setMenu(false); this.openJumpBar(el.jumpBar.hidden); });
     el.jumpBar.addEventListener('keydown', (e) => { if (e.key === 'Enter') el.jump.click(); });
     el.jump.addEventListener('click', () => {
       const since = fromLocalInput(el.jumpAt.value);
@@ -1151,14 +2003,38 @@ export class DocktailLog extends HTMLElement {
       this.dispatchEvent(new CustomEvent('themechange', { detail: { theme: this.getAttribute('theme') }, bubbles: true, composed: true }));
     });
     el.newlines.addEventListener('click', () => this.newLinesClicked());
-    el.more.addEventListener('click', () => {
-      const open = el.more.getAttribute('aria-expanded') !== 'true';
-      el.more.setAttribute('aria-expanded', String(open));
-      el.bar.classList.toggle('expanded', open);
-    });
+    el.more.addEventListener('click', () => this.setMenu(el.more.getAttribute('aria-expanded') !== 'true'));
+    el.maximize.addEventListener('click', () => this.toggleMaximize());
+    el.close.addEventListener('click', () => this.closePane());
     el.log.addEventListener('scroll', () => this.onScroll(), { passive: true });
     // At the very top a wheel turn moves nothing, so no scroll event comes: ask for older lines.
     el.log.addEventListener('wheel', (e) => { if (e.deltaY < 0 && el.log.scrollTop === 0) this.nearTop(); }, { passive: true });
+    // Entries: one listener for all of them (no per-line handlers on the hot path).
+    el.rows.addEventListener('pointerover', (e) => {
+      const row = e.target.closest?.('.line');
+      if (!row) return;
+      this.armRow(row);
+      // The full moment (date, nanoseconds, UTC offset) is written on first hover only.
+      const ts = e.target.closest('.ts');
+      if (ts && !ts.title) {
+        const r = this.recordOf(row);
+        if (r) ts.title = `${fullTime(r.ts)}${r.approx ? `\n≈ ${r.approx}` : ''}`;
+      }
+    });
+    el.rows.addEventListener('focusin', (e) => this.armRow(e.target.closest?.('.line')));
+    el.rows.addEventListener('click', (e) => {
+      const row = e.target.closest?.('.line');
+      if (!row) return;
+      const control = e.target.closest('button');
+      if (control?.dataset.act) { this.entryAction(control.dataset.act, control); return; }
+      if (control && (control.classList.contains('json-toggle') || control.classList.contains('fold'))) { this.toggleOpen(row, control); return; }
+      if (!control && !String(getSelection?.() || '')) {
+        // A tap (touch screens have no hover): this entry's actions stay visible.
+        this.el.rows.querySelector('.line.armed')?.classList.remove('armed');
+        row.classList.add('armed');
+        this.armRow(row);
+      }
+    });
     this.shadowRoot.addEventListener('keydown', (e) => { if (this.handleKey(e)) e.stopPropagation(); });
   }
 }

@@ -83,7 +83,7 @@ def test_dashboard_groups_by_project_and_tails_a_group(browser, server, engine):
 
     # "tail this group": a merged pane of every member, in the grid and in the URL.
     click(f"{section} .tail-group")
-    wait_for(lambda: "g=project%2Fuigrp" in browser.current_url, message="group in the URL")
+    wait_for(lambda: "g=project/uigrp" in browser.current_url, message="group in the URL (readable)")
     root = group_pane("project/uigrp")
     wait_for(lambda: browser.execute_script("return document.querySelector('docktail-log[group=\"project/uigrp\"]') !== null"), message="group pane")
 
@@ -124,12 +124,14 @@ def test_dashboard_groups_by_project_and_tails_a_group(browser, server, engine):
 
     # Ticking a container still adds its own pane beside the group's (the layout in the URL).
     click('tr[data-name=\"uigrp-solo\"] input[type=checkbox]')
-    wait_for(lambda: "c=local%2Fuigrp-solo" in browser.current_url, message="container in the URL")
+    wait_for(lambda: "c=local/uigrp-solo" in browser.current_url, message="container in the URL (readable)")
     assert len(browser.find_elements(By.CSS_SELECTOR, "docktail-log")) == 2
     # The layout comes back from the URL.
     browser.get(browser.current_url)
     wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "docktail-log")) == 2, message="layout restored")
-    assert browser.execute_script(f"return document.querySelector('{section} .tail-group').getAttribute('aria-pressed')") == "true"
+    # (The list comes from /api/containers after the page: wait for the section.)
+    wait_for(lambda: browser.execute_script(f"const b = document.querySelector('{section} .tail-group'); return b && b.getAttribute('aria-pressed')") == "true",
+             message="tail button pressed")
     wait_for(lambda: len(visible_lines(browser, group_pane("project/uigrp"))) > 3, message="group pane restored")
     for name in ("uigrp-web", "uigrp-db", "uigrp-job", "uigrp-solo"):
         engine.docker("rm", "-f", name)

@@ -33,6 +33,10 @@ export class LogStream {
     this.closed = false;
     this.ended = false;
     this.timer = null;
+    // Refusals in a row that retrying will not fix by itself (an unknown container, a missing
+    // token): after `maxRefusals` of them the stream stops and says so for good.
+    this.refusals = 0;
+    this.maxRefusals = o.maxRefusals ?? 3;
   }
 
   /** A range with an end (`until`) closes with 1000 once sent: that is not a drop. */
@@ -60,7 +64,12 @@ export class LogStream {
       if (o.tail != null) u.searchParams.set('tail', String(o.tail));
       if (o.since) u.searchParams.set('since', o.since);
     }
-    if (o.until) u.searchParams.set('until', o.until);
+    if (o.until) {
+      u.searchParams.set('until', o.until);
+      // A range already over is history only: without follow the server closes once it is sent
+      // (with follow, an engine waits for a line after `until` that may never come).
+      if (Date.parse(o.until) <= Date.now()) u.searchParams.set('follow', '0');
+    }
     if (o.stdout === false) u.searchParams.set('stdout', '0');
     if (o.stderr === false) u.searchParams.set('stderr', '0');
     if (o.grep) {
@@ -97,7 +106,7 @@ export class LogStream {
     }
     this.ws = ws;
     let opened = false;
-    ws.onopen = () => { opened = true; this.delay = 500; };
+    ws.onopen = () => { opened = true; this.delay = 500; this.refusals = 0; };
     ws.onmessage = (ev) => this.message(ev.data);
     ws.onclose = (ev) => {
       this.ws = null;
@@ -112,7 +121,11 @@ export class LogStream {
     };
   }
 
-  /** The handshake failed; browsers hide the status, so ask the API why (404, 401, 502…). */
+  /**
+   * The handshake failed; browsers hide the status, so ask the API why (404, 401, 502…). An
+   * unknown container or a refused token is retried a few times (a container may be starting),
+   * then given up with `final` set; a server that cannot be reached is retried for ever, slowly.
+   */
   async explainRefusal() {
     let state = 'reconnecting';
     let detail;
@@ -122,7 +135,7 @@ export class LogStream {
       if (this.o.host) u.searchParams.set('host', this.o.host);
       if (this.o.token) u.searchParams.set('token', this.o.token);
       const r = await fetch(u, { cache: 'no-store' });
-      if (r.status === 404) { state = 'not found'; }
+      if (r.status === 404) { state = 'not found'; detail = (await r.json().catch(() => ({}))).error; }
       else if (r.status === 401) { state = 'unauthorized'; }
       else if (!r.ok) { state = 'error'; detail = (await r.json().catch(() => ({}))).error; }
       else if (this.o.group) { state = 'error'; detail = 'the server refused this group'; }
@@ -130,8 +143,12 @@ export class LogStream {
       state = 'unreachable';
     }
     if (this.closed) return;
-    this.o.onStatus?.(state, detail);
-    // A container may appear later and a server may come back: keep trying, slowly.
+    const hopeless = state === 'not found' || state === 'unauthorized';
+    this.refusals = hopeless ? this.refusals + 1 : 0;
+    const final = hopeless && this.refusals >= this.maxRefusals;
+    this.o.onStatus?.(state, detail, { final, attempts: this.refusals });
+    if (final) { this.closed = true; return; }
+    // A container may appear later and a server may come back: try again, slowly.
     this.timer = setTimeout(() => this.connect(), this.delay);
     this.delay = Math.min(this.delay * 2, 10000);
   }

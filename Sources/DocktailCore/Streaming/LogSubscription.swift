@@ -110,6 +110,9 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
 
     var isJSON: Bool { query.format == .json }
 
+    /// `follow` with an `until` still to come (past it, the history is all there is to read).
+    var followsLive: Bool { query.follow && (query.until.map { $0 > Timestamp.now() } ?? true) }
+
     // MARK: WebSocketHandler
 
     func webSocketDidOpen(_ connection: WebSocketConnection) {
@@ -285,7 +288,9 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
     /// (`tail=0`), or the last N lines found by a `LogTailLocator` first.
     private func startHistory(joinHubAfter join: Bool) {
         joinHubAfter = join
-        let follow = join ? false : query.follow
+        // A follow whose `until` has passed is a plain history read (the engine would wait for
+        // a line after `until` forever).
+        let follow = join ? false : followsLive
         let until = join ? nil : query.until
         switch query.tail {
         case nil:
@@ -348,7 +353,7 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
                 var end = self.historyEnd
                 for line in lines where self.key.selects(line) { _ = end.advance(line.stream, line.timestamp) }
                 self.sendHistory(lines)
-                if self.query.follow && !self.joinHubAfter {
+                if self.followsLive && !self.joinHubAfter {
                     // Keep following from the last line sent (the skip drops what was sent).
                     let since = end.resumeTimestamp.map(Timestamp.init(clamping:)) ?? self.query.since
                     self.streamHistory(since: since, until: self.query.until, follow: true, tail: since == nil ? 0 : nil,
@@ -362,10 +367,10 @@ final class LogSubscription: WebSocketHandler, LogFanOutSubscriber, @unchecked S
                 var since = Timestamp(clamping: mark.timestamp)
                 if let s = self.query.since, s > since { since = s }
                 self.streamHistory(since: since, until: self.joinHubAfter ? nil : self.query.until,
-                                   follow: self.joinHubAfter ? false : self.query.follow, tail: nil)
+                                   follow: self.joinHubAfter ? false : self.followsLive, tail: nil)
             case .empty:
                 self.locator = nil
-                if self.query.follow && !self.joinHubAfter {
+                if self.followsLive && !self.joinHubAfter {
                     self.streamHistory(since: self.query.since, until: self.query.until, follow: true, tail: 0)
                 } else {
                     self.historyEnded(nil)
