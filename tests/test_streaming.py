@@ -38,6 +38,11 @@ def test_twenty_thousand_lines_once_in_order(server, engine):
     assert [l["line"] for l in lines if l["stream"] == "stdout"] == [f"out {i}" for i in range(1, 10001)]
     assert [l["line"] for l in lines if l["stream"] == "stderr"] == [f"err {i}" for i in range(1, 10001)]
     assert events(msgs)[0]["event"] == "subscribed" and events(msgs)[-1] == {"event": "end", "exitCode": 0}
+    # The end carries the run's end (the engine's FinishedAt), a moment before now.
+    end_time = events(msgs, keep_time=True)[-1]["time"]
+    from datetime import datetime, timezone
+    finished = datetime.strptime(end_time[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    assert abs(time.time() - finished) < 120, end_time
     # The same history with follow=0 closes with 1000 after the last line.
     msgs = collect(server.ws("/logs/many?tail=all&follow=0"))
     assert msgs[-1][:2] == ("close", 1000)

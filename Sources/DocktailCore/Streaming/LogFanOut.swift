@@ -98,10 +98,18 @@ struct LogFanOut<Subscriber: LogFanOutSubscriber> {
         WebSocketFrameEncoder.encode(opcode: .text, payload: event.encoded())
     }
 
+    /// `end` and `restart` carry their time (the run's end, the new run's start; RFC 3339, the
+    /// engine's clock) when it is known.
     static func markerFrame(_ m: LogUpstreamStateMachine.Marker) -> [UInt8] {
         switch m {
-        case .end(let code, _): return eventFrame(.object([("event", .string("end")), ("exitCode", .int(Int64(code)))]))
-        case .restart: return eventFrame(.object([("event", .string("restart"))]))
+        case .end(let code, let time):
+            var fields: [(String, JSONValue)] = [("event", .string("end")), ("exitCode", .int(Int64(code)))]
+            if time > 0 { fields.append(("time", .string(DockerTimestamp.format(time)))) }
+            return eventFrame(.object(fields))
+        case .restart(let time):
+            var fields: [(String, JSONValue)] = [("event", .string("restart"))]
+            if time > 0 { fields.append(("time", .string(DockerTimestamp.format(time)))) }
+            return eventFrame(.object(fields))
         }
     }
 
