@@ -40,16 +40,13 @@ extension DocktailServer {
                 return
             }
         }
-        let engines = selector.engines(clients.map(\.name))
         let only = ctx.query["host"]
-        let candidates = clients.filter { c in engines.contains(c.name) && (only == nil || only == c.name) }
-        var remaining = candidates.count
-        var found: [(DockerClient, ContainerInfo)] = []
-        var failure: DockerError?
-        let resolved = { [self] in
-            if let failure, found.isEmpty { ctx.respond(ErrorMapping.response(for: failure)); return }
+        let access = self.access
+        selector.listMembers(clients: clients.filter { only == nil || $0.name == only }, isVisible: { access.isVisible(name: $0, labels: $1) },
+                             on: ctx.loop) { [self] found, failures in
+            if let (_, failure) = failures.first, found.isEmpty { ctx.respond(ErrorMapping.response(for: failure)); return }
             var members: [(DockerClient, ContainerInfo, String)] = []
-            for (client, info) in found.sorted(by: { ($0.0.name, $0.1.name) < ($1.0.name, $1.1.name) }) {
+            for (client, info) in found {
                 let key = LogGroupPageCursor.memberKey(host: client.name, id: info.id)
                 // With a cursor, only the members it knows: the others started after its first page.
                 if let groupCursor, groupCursor.members[key] == nil { continue }
@@ -90,20 +87,6 @@ extension DocktailServer {
                         ctx.respond(response)
                     }
                 }
-            }
-        }
-        if remaining == 0 { resolved(); return }
-        for client in candidates {
-            client.listContainers(all: true, on: ctx.loop) { [self] result in
-                switch result {
-                case .success(let list):
-                    for info in list where selector.matches(host: client.name, labels: info.labels) && access.isVisible(name: info.name, labels: info.labels) {
-                        found.append((client, info))
-                    }
-                case .failure(let e): failure = e
-                }
-                remaining -= 1
-                if remaining == 0 { resolved() }
             }
         }
     }

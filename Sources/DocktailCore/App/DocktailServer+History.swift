@@ -23,7 +23,7 @@ extension DocktailServer {
 
     /// The container behind `{ref}` on `?host=`, if this client may see it; otherwise the answer
     /// is sent here (400 for an unknown host, 404 for unknown or hidden, 502 for an engine down).
-    private func visibleContainer(_ ctx: RequestContext, _ body: @escaping (DockerClient, ContainerInfo) -> Void) {
+    func visibleContainer(_ ctx: RequestContext, _ body: @escaping (DockerClient, ContainerInfo) -> Void) {
         let ref = ctx.parameters["ref"] ?? ""
         guard let client = client(named: ctx.query["host"]) else {
             ctx.respond(ErrorMapping.response(for: DockerError.unknownHost(ctx.query["host"] ?? "")))

@@ -168,7 +168,6 @@ public final class DocktailServer: @unchecked Sendable {
     }
 
     private func logs(_ ctx: RequestContext) {
-        let ref = ctx.parameters["ref"] ?? ""
         guard ctx.request.isWebSocketUpgrade else {
             // The viewer page, whatever the ref: the page itself opens the WebSocket.
             files.serve(segments: ["viewer.html"], request: ctx.request, loop: ctx.loop) { ctx.respond($0) }
@@ -181,24 +180,10 @@ public final class DocktailServer: @unchecked Sendable {
             ctx.respond(.error(400, "\(error.name): \(error.message)"))
             return
         }
-        guard let client = client(named: ctx.query["host"]) else {
-            ctx.respond(ErrorMapping.response(for: DockerError.unknownHost(ctx.query["host"] ?? "")))
-            return
-        }
-        client.inspect(ref, on: ctx.loop) { [self] result in
-            switch result {
-            case .failure(let e):
-                if case .notFound = e {} else { metrics.engineError() }
-                ctx.respond(ErrorMapping.response(for: e))
-            case .success(let info):
-                guard access.isVisible(name: info.name, labels: info.labels) else {
-                    ctx.respond(ErrorMapping.response(for: DockerError.notFound("no such container: \(ref)")))
-                    return
-                }
-                let subscription = LogSubscription(loop: ctx.loop, query: query, info: info, hostName: client.name, client: client,
-                                                   registry: registry, limits: configuration.limits.streaming, metrics: metrics)
-                ctx.upgrade(to: subscription)
-            }
+        visibleContainer(ctx) { [self] client, info in
+            let subscription = LogSubscription(loop: ctx.loop, query: query, info: info, hostName: client.name, client: client,
+                                               registry: registry, limits: configuration.limits.streaming, metrics: metrics)
+            ctx.upgrade(to: subscription)
         }
     }
 
@@ -224,22 +209,7 @@ public final class DocktailServer: @unchecked Sendable {
 
     /// One container (name, id or id prefix), for pages that need to know whether it exists.
     private func inspectContainer(_ ctx: RequestContext) {
-        let ref = ctx.parameters["ref"] ?? ""
-        guard let client = client(named: ctx.query["host"]) else {
-            ctx.respond(ErrorMapping.response(for: DockerError.unknownHost(ctx.query["host"] ?? "")))
-            return
-        }
-        client.inspect(ref, on: ctx.loop) { [self] result in
-            switch result {
-            case .failure(let e): ctx.respond(ErrorMapping.response(for: e))
-            case .success(let info):
-                guard access.isVisible(name: info.name, labels: info.labels) else {
-                    ctx.respond(ErrorMapping.response(for: DockerError.notFound("no such container: \(ref)")))
-                    return
-                }
-                ctx.respond(.json(200, Self.containerJSON(info, host: client.name)))
-            }
-        }
+        visibleContainer(ctx) { client, info in ctx.respond(.json(200, Self.containerJSON(info, host: client.name))) }
     }
 
     private func listContainers(_ ctx: RequestContext) {

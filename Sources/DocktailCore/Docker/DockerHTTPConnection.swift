@@ -162,7 +162,6 @@ public final class DockerHTTPConnection: SocketChannelHandler, @unchecked Sendab
             } else {
                 connectSource?.cancel()
                 connectSource = nil
-                _ = cb
                 established(channel)
             }
         }

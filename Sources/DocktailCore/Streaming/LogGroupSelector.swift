@@ -50,3 +50,35 @@ public struct LogGroupSelector: Sendable, Equatable {
         kind == .host ? all.filter { $0 == name } : all
     }
 }
+
+extension LogGroupSelector {
+    /// The group's members now: every container (all states) of the engines it spans that it
+    /// matches and `isVisible` lets through, sorted by engine then name; and, per engine that
+    /// could not be listed, its error. `completion` runs once, on `loop`.
+    func listMembers(clients: [DockerClient], isVisible: @escaping @Sendable (String, [String: String]) -> Bool, on loop: EventLoop,
+                     completion: @escaping ([(DockerClient, ContainerInfo)], [(DockerClient, DockerError)]) -> Void) {
+        let names = engines(clients.map(\.name))
+        let spanned = clients.filter { names.contains($0.name) }
+        var remaining = spanned.count
+        var found: [(DockerClient, ContainerInfo)] = []
+        var failures: [(DockerClient, DockerError)] = []
+        guard remaining > 0 else { completion([], []); return }
+        for client in spanned {
+            client.listContainers(all: true, on: loop) { result in
+                switch result {
+                case .success(let list):
+                    for info in list where matches(host: client.name, labels: info.labels) && isVisible(info.name, info.labels) {
+                        found.append((client, info))
+                    }
+                case .failure(let e):
+                    failures.append((client, e))
+                }
+                remaining -= 1
+                if remaining == 0 {
+                    found.sort { ($0.0.name, $0.1.name) < ($1.0.name, $1.1.name) }
+                    completion(found, failures)
+                }
+            }
+        }
+    }
+}

@@ -117,13 +117,8 @@ final class LogGroupSubscription: WebSocketHandler, @unchecked Sendable {
 
     /// Lists every engine's containers (all states) and keeps the visible members.
     private func resolveMembers() {
-        let clients = context.clients.filter { selector.engines(context.clients.map(\.name)).contains($0.name) }
-        var remaining = clients.count
-        var found: [(DockerClient, ContainerInfo)] = []
-        var failures: [String] = []
-        let finish = { [self] in
+        selector.listMembers(clients: context.clients, isVisible: context.isVisible, on: loop) { [self] found, failures in
             guard ws != nil else { return }
-            found.sort { $0.1.name < $1.1.name }
             var list: [JSONValue] = []
             for (client, info) in found {
                 list.append(.object([("id", .string(info.id)), ("name", .string(info.name)), ("host", .string(client.name)),
@@ -132,26 +127,12 @@ final class LogGroupSubscription: WebSocketHandler, @unchecked Sendable {
             sendEvent(.object([("event", .string("subscribed")),
                                ("group", .object([("kind", .string(selector.kind.rawValue)), ("name", .string(selector.name))])),
                                ("members", .array(list))]))
-            for f in failures { sendEvent(.object([("event", .string("error")), ("message", .string(f))])) }
+            for (client, e) in failures {
+                sendEvent(.object([("event", .string("error")), ("message", .string("\(client.name): \(e.publicDescription)"))]))
+            }
             resolving = false
             for (client, info) in found { addMember(info, client: client, announce: false, joinedAt: nil) }
             checkEnd()
-        }
-        if clients.isEmpty { finish(); return }
-        for client in clients {
-            client.listContainers(all: true, on: loop) { [self] result in
-                switch result {
-                case .success(let list):
-                    for info in list where selector.matches(host: client.name, labels: info.labels)
-                        && context.isVisible(info.name, info.labels) {
-                        found.append((client, info))
-                    }
-                case .failure(let e):
-                    failures.append("\(client.name): \(e.publicDescription)")
-                }
-                remaining -= 1
-                if remaining == 0 { finish() }
-            }
         }
     }
 

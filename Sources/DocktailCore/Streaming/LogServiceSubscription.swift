@@ -61,7 +61,6 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
     private var reconnects = 0
     private var refreshing = false
     private var pollScheduled = false
-    private var sawAnyLine = false
     /// Tasks first seen in the stream, announced once the task list has their slot.
     private var unannounced: Set<String> = []
 
@@ -324,7 +323,6 @@ final class LogServiceSubscription: WebSocketHandler, DockerResponseHandler, @un
         let stripped = LogLine(timestamp: line.timestamp, timestampText: line.storage[..<line.timestampLength], stream: line.stream, text: message)
         // Streams and grep apply to the message, not to the engine's task attributes.
         guard key.selects(stripped) else { return }
-        sawAnyLine = true
         if unannounced.contains(taskID) {
             held[taskID, default: []].append(stripped)
             heldBytes += stripped.storage.count
